@@ -1,0 +1,50 @@
+# The two commands of the README: `make demo` and `make test`. Everything else serves them.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: install lint test test-fast demo bench lock clean
+
+# Idempotent: reinstalls only when the dependency files change.
+install: $(STAMP)
+$(STAMP): pyproject.toml requirements/lock.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@echo "==> installing Python dependencies into $(VENV) (first time: a few minutes)"
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -c requirements/lock.txt -e '.[dev]'
+	@touch $(STAMP)
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy .
+	$(VENV)/bin/lint-imports
+
+test: lint
+	$(VENV)/bin/pytest
+
+test-fast: install
+	$(VENV)/bin/pytest -m "not integration and not browser"
+
+# The demo starts its own Redis unless REDIS_URL is set; it needs a redis-server binary for that.
+demo: install
+	@if [ -z "$$REDIS_URL" ] && ! command -v redis-server >/dev/null; then \
+	  echo "==> installing redis-server (Debian package)"; \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq redis-server; \
+	  else sudo apt-get update -qq && sudo apt-get install -y -qq redis-server; fi; fi
+	$(PY) manage.py demo
+
+bench: install
+	$(PY) -m bench.run
+
+# Re-resolve the pinned set after changing pyproject.toml.
+lock:
+	rm -rf /tmp/slipstream-lock && $(PYTHON) -m venv /tmp/slipstream-lock
+	/tmp/slipstream-lock/bin/pip install --quiet -e '.[dev]'
+	{ head -2 requirements/lock.txt; /tmp/slipstream-lock/bin/pip freeze --exclude-editable \
+	  | sed 's/^torch==\(.*\)+cpu$$/torch==\1/'; } > requirements/lock.new && mv requirements/lock.new requirements/lock.txt
+
+clean:
+	rm -rf var .mypy_cache .ruff_cache .pytest_cache

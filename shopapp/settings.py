@@ -1,0 +1,144 @@
+"""Settings, all read from the environment (django-environ); see .env.example for every variable.
+
+With nothing set, Slipstream runs on embedded defaults: SQLite and MLflow under `var/`, and a Redis
+the project starts itself. SLIPSTREAM_ENV=production makes every secret required.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+env = environ.Env()
+if (BASE_DIR / ".env").exists():
+    env.read_env(BASE_DIR / ".env")
+
+PRODUCTION = env.str("SLIPSTREAM_ENV", default="development") == "production"
+VAR_DIR = Path(env.str("SLIPSTREAM_VAR_DIR", default=str(BASE_DIR / "var")))
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+
+def _secret(name: str, dev_default: str) -> str:
+    """A secret: required in production (start-up stops with a clear message), defaulted in dev."""
+    value: str = env.str(name, default="")
+    if value:
+        return value
+    if PRODUCTION:
+        raise ImproperlyConfigured(
+            f"{name} is required when SLIPSTREAM_ENV=production. Set it in the environment "
+            f"(see .env.example); Slipstream will not start without it."
+        )
+    return dev_default
+
+
+SECRET_KEY = _secret("DJANGO_SECRET_KEY", "dev-only-insecure-key-never-use-in-production")
+# The app's client id and secret from the Partner Dashboard. The dev defaults sign the demo's
+# simulated app-proxy requests; a real store never sees them.
+SHOPIFY_API_KEY = _secret("SHOPIFY_API_KEY", "slipstream-dev-client-id")
+SHOPIFY_API_SECRET = _secret("SHOPIFY_API_SECRET", "slipstream-dev-client-secret")
+# The previous secret while a rotation is under way: signatures made with it still verify.
+SHOPIFY_API_SECRET_OLD = env.str("SHOPIFY_API_SECRET_OLD", default="")
+
+DEBUG = env.bool("DJANGO_DEBUG", default=not PRODUCTION)
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=[] if PRODUCTION else ["*"])
+
+INSTALLED_APPS = [
+    "django.contrib.contenttypes",
+    "django.contrib.staticfiles",
+    "shopapp.shops",
+    "shopapp.events",
+    "shopapp.recs",
+    "shopapp.web",
+    "shopapp.demo",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.middleware.common.CommonMiddleware",
+]
+
+ROOT_URLCONF = "shopapp.urls"
+WSGI_APPLICATION = "shopapp.wsgi.application"
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": False,
+        "OPTIONS": {"context_processors": ["django.template.context_processors.request"]},
+    }
+]
+
+DATABASES = {
+    "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'slipstream.sqlite3'}")
+}
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # A file, not pytest-django's in-memory default: integration tests share it with a worker.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+USE_TZ = True
+TIME_ZONE = "UTC"
+
+STATIC_URL = "static/"
+# The storefront assets are served from the theme extension itself, so the demo page loads the very
+# files Shopify would serve.
+STATICFILES_DIRS = [("theme_extension", BASE_DIR / "theme_extension" / "assets")]
+STATIC_ROOT = VAR_DIR / "static"
+
+# Collector limits: a tp2 body above this is refused with 413 before it is parsed.
+COLLECTOR_MAX_BODY_BYTES = env.int("COLLECTOR_MAX_BODY_BYTES", default=1024 * 1024)
+COLLECTOR_MAX_EVENTS = env.int("COLLECTOR_MAX_EVENTS", default=500)
+DATA_UPLOAD_MAX_MEMORY_SIZE = COLLECTOR_MAX_BODY_BYTES
+
+# The demo's stand-in for Shopify's app proxy (signs requests as Shopify would); off in production.
+DEMO_APP_PROXY = env.bool("SLIPSTREAM_DEMO_APP_PROXY", default=not PRODUCTION)
+
+_redis_url: str = env.str("REDIS_URL", default="")
+if not _redis_url:
+    if PRODUCTION:
+        raise ImproperlyConfigured("REDIS_URL is required when SLIPSTREAM_ENV=production.")
+    from shopapp.devredis import local_redis_url
+
+    _redis_url = local_redis_url(VAR_DIR)
+REDIS_URL = _redis_url
+
+MLFLOW_TRACKING_URI = env.str(
+    "MLFLOW_TRACKING_URI", default=f"sqlite:///{VAR_DIR / 'mlflow' / 'mlflow.db'}"
+)
+# Where new MLflow experiments keep artifacts when the tracking store is local (a server decides
+# this itself). Without it MLflow writes ./mlruns into whatever directory a process started in.
+MLFLOW_ARTIFACT_ROOT = env.str(
+    "MLFLOW_ARTIFACT_ROOT", default=str(VAR_DIR / "mlflow" / "artifacts")
+)
+if MLFLOW_TRACKING_URI.startswith("sqlite:///"):
+    (VAR_DIR / "mlflow").mkdir(parents=True, exist_ok=True)
+
+# Celery: one queue per stage so a slow stage never blocks ingestion (docs/operations.md).
+CELERY_BROKER_URL = REDIS_URL
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 600}
+CELERY_TASK_ROUTES = {
+    "slipstream.ingest.*": {"queue": "ingest"},
+    "slipstream.recommend.*": {"queue": "recommend"},
+    "slipstream.publish.*": {"queue": "publish"},
+    "slipstream.train.*": {"queue": "train"},
+}
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+}
+
+# Which registered model kind serves (`slipstream-<kind>`); each shop's settings pick the alias.
+SERVING_MODEL_KIND = env.str("SLIPSTREAM_SERVING_MODEL", default="popularity")
