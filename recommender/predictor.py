@@ -1,0 +1,84 @@
+"""The model contract, loading a saved model by kind, and the batch predictor workers call."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import ClassVar, Protocol
+
+from recommender.popularity import Popularity
+from recommender.types import Scored
+
+
+class Recommender(Protocol):
+    """What every model offers: rank items for one shopper, and save/load as plain files.
+
+    ``save`` must write ``config.json`` with a ``"kind"`` key naming an entry of MODEL_KINDS,
+    so that ``load_model`` can find the class again.
+    """
+
+    kind: ClassVar[str]
+
+    def recommend(
+        self,
+        *,
+        history: Sequence[tuple[str, float]],
+        k: int,
+        exclude: Collection[str] = (),
+    ) -> list[Scored]: ...
+
+    def save(self, path: Path) -> None: ...
+
+    @classmethod
+    def load(cls, path: Path) -> Recommender: ...
+
+
+MODEL_KINDS: dict[str, type[Recommender]] = {
+    Popularity.kind: Popularity,
+}
+
+
+def load_model(path: Path) -> Recommender:
+    """Load a model saved by ``Recommender.save`` into ``path``, whatever its kind."""
+    config_path = path / "config.json"
+    try:
+        kind = json.loads(config_path.read_text(encoding="utf-8"))["kind"]
+    except FileNotFoundError:
+        raise ValueError(f"{path} is not a saved model: {config_path.name} is missing") from None
+    except (KeyError, TypeError):
+        raise ValueError(f"{config_path} does not say which kind of model it holds") from None
+    model_class = MODEL_KINDS.get(kind)
+    if model_class is None:
+        raise ValueError(
+            f"{config_path}: unknown model kind {kind!r}; known: {sorted(MODEL_KINDS)}"
+        )
+    return model_class.load(path)
+
+
+@dataclass(frozen=True, slots=True)
+class Predictor:
+    """A loaded model plus where it came from (registered name and version), for serving."""
+
+    model: Recommender
+    version: str
+    name: str
+
+    def recommend_batch(
+        self,
+        *,
+        histories: Sequence[Sequence[tuple[str, float]]],
+        k: int,
+        excludes: Sequence[Collection[str]],
+    ) -> list[list[Scored]]:
+        """One top-``k`` list per shopper; ``excludes[i]`` applies to ``histories[i]``."""
+        if len(histories) != len(excludes):
+            raise ValueError(
+                f"got {len(histories)} histories but {len(excludes)} exclude sets; "
+                "pass one exclude collection (possibly empty) per history"
+            )
+        return [
+            self.model.recommend(history=history, k=k, exclude=exclude)
+            for history, exclude in zip(histories, excludes, strict=True)
+        ]

@@ -1,0 +1,224 @@
+"""MLflow glue: log a model, register it as ``slipstream-<kind>``, move aliases, load for serving.
+
+The only module in the project that imports mlflow. The registered artifact is a pyfunc so that
+``mlflow models serve`` and other MLflow tooling work, but workers unwrap it to the native
+Recommender: the hot path never builds a DataFrame.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import mlflow
+import mlflow.pyfunc
+import pandas as pd
+from mlflow import MlflowClient
+from mlflow.exceptions import MlflowException
+from mlflow.models import ModelSignature
+from mlflow.protos.databricks_pb2 import RESOURCE_ALREADY_EXISTS, RESOURCE_DOES_NOT_EXIST, ErrorCode
+from mlflow.pyfunc import PythonModel
+from mlflow.tracking._model_registry import utils as _registry_utils
+from mlflow.tracking._tracking_service import utils as _tracking_utils
+from mlflow.types.schema import Array, ColSpec, Schema
+
+from recommender.predictor import Predictor, Recommender, load_model
+
+EXPERIMENT_NAME = "slipstream"
+_ARTIFACT_KEY = "model"
+_NOT_FOUND = ErrorCode.Name(RESOURCE_DOES_NOT_EXIST)
+_ALREADY_EXISTS = ErrorCode.Name(RESOURCE_ALREADY_EXISTS)
+_URI_ENV_VARS = ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")
+# mlflow keeps its URIs in process globals; the lock makes our temporary switch safe between
+# threads of one process that all go through this module.
+_URI_LOCK = threading.RLock()
+# "Models from code": the artifact holds this tiny script instead of a pickled wrapper, so loading
+# a model never unpickles anything; it needs this package importable, which serving has anyway.
+_ENTRY_POINT = """import mlflow
+
+from recommender.registry import RecommenderPyfunc
+
+mlflow.models.set_model(RecommenderPyfunc())
+"""
+
+SIGNATURE = ModelSignature(
+    inputs=Schema(
+        [
+            ColSpec(Array("string"), "items"),
+            ColSpec(Array("double"), "timestamps"),
+            ColSpec("long", "k"),
+        ]
+    ),
+    outputs=Schema([ColSpec(Array("string"), "items"), ColSpec(Array("double"), "scores")]),
+)
+
+
+def model_name(kind: str) -> str:
+    return f"slipstream-{kind}"
+
+
+class RecommenderPyfunc(PythonModel):
+    """Pyfunc face of a saved Recommender; the model itself lives in the ``model`` artifact."""
+
+    def __init__(self) -> None:
+        self.model: Recommender | None = None
+
+    def load_context(self, context: Any) -> None:
+        self.model = load_model(Path(context.artifacts[_ARTIFACT_KEY]))
+
+    def predict(
+        self, context: Any, model_input: pd.DataFrame, params: dict[str, Any] | None = None
+    ) -> pd.DataFrame:
+        """Rows of (items oldest first, timestamps, k) to rows of (items, scores)."""
+        if self.model is None:
+            raise RuntimeError("predict called before load_context")
+        out_items: list[list[str]] = []
+        out_scores: list[list[float]] = []
+        for items, timestamps, k in zip(
+            model_input["items"], model_input["timestamps"], model_input["k"], strict=True
+        ):
+            history = [(str(item), float(ts)) for item, ts in zip(items, timestamps, strict=True)]
+            scored = self.model.recommend(history=history, k=int(k))
+            out_items.append([entry.item_id for entry in scored])
+            out_scores.append([entry.score for entry in scored])
+        return pd.DataFrame({"items": out_items, "scores": out_scores})
+
+
+@contextmanager
+def _using(tracking_uri: str | None) -> Iterator[None]:
+    """Point mlflow's fluent API at ``tracking_uri`` for the block, then put everything back.
+
+    Fluent calls (log_model, load_model of models:/ URIs) read process globals and environment
+    variables; restoring both keeps a caller's own MLFLOW_TRACKING_URI untouched.
+    """
+    if tracking_uri is None:
+        yield
+        return
+    with _URI_LOCK:
+        saved_env = {name: os.environ.get(name) for name in _URI_ENV_VARS}
+        saved_tracking = _tracking_utils._tracking_uri
+        saved_registry = _registry_utils._registry_uri
+        mlflow.set_tracking_uri(tracking_uri)
+        mlflow.set_registry_uri(tracking_uri)
+        try:
+            yield
+        finally:
+            # None unsets it again; mlflow's own _use_tracking_uri restores the same way.
+            mlflow.set_tracking_uri(saved_tracking)  # type: ignore[arg-type]
+            _registry_utils._registry_uri = saved_registry
+            for name, value in saved_env.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
+
+
+def _client(tracking_uri: str | None) -> MlflowClient:
+    return MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
+
+
+def _experiment_id(client: MlflowClient, artifact_location: str | None) -> str:
+    experiment = client.get_experiment_by_name(EXPERIMENT_NAME)
+    if experiment is not None:
+        return str(experiment.experiment_id)
+    try:
+        return str(client.create_experiment(EXPERIMENT_NAME, artifact_location=artifact_location))
+    except MlflowException as exc:
+        # Another trainer created it between our lookup and create.
+        if exc.error_code != _ALREADY_EXISTS:
+            raise
+        experiment = client.get_experiment_by_name(EXPERIMENT_NAME)
+        if experiment is None:
+            raise
+        return str(experiment.experiment_id)
+
+
+def _input_example() -> pd.DataFrame:
+    return pd.DataFrame(
+        {"items": [["1001", "1002"]], "timestamps": [[1767225000.0, 1767225060.0]], "k": [3]}
+    )
+
+
+def log_and_register(
+    *,
+    model: Recommender,
+    metrics: dict[str, float],
+    params: dict[str, str | float | int],
+    tracking_uri: str | None = None,
+    alias: str | None = "champion",
+    artifact_location: str | None = None,
+) -> str:
+    """Log ``model`` in a new run of the "slipstream" experiment, register it, move ``alias``.
+
+    ``artifact_location`` is only used when the experiment does not exist yet. Returns the new
+    registered version ("1", "2", ...).
+    """
+    name = model_name(model.kind)
+    client = _client(tracking_uri)
+    experiment_id = _experiment_id(client, artifact_location)
+    with _using(tracking_uri), tempfile.TemporaryDirectory(prefix="slipstream-model-") as tmp:
+        model_dir = Path(tmp) / _ARTIFACT_KEY
+        model.save(model_dir)
+        entry_point = Path(tmp) / "slipstream_pyfunc.py"
+        entry_point.write_text(_ENTRY_POINT, encoding="utf-8")
+        with mlflow.start_run(experiment_id=experiment_id):
+            mlflow.log_params(params)
+            mlflow.log_metrics(metrics)
+            info = mlflow.pyfunc.log_model(
+                name=_ARTIFACT_KEY,
+                python_model=entry_point,
+                artifacts={_ARTIFACT_KEY: str(model_dir)},
+                signature=SIGNATURE,
+                input_example=_input_example(),
+                # Explicit, so mlflow does not spend seconds inferring requirements.
+                pip_requirements=[f"mlflow=={mlflow.__version__}", f"pandas=={pd.__version__}"],
+                registered_model_name=name,
+            )
+    version = str(info.registered_model_version)
+    if alias is not None:
+        client.set_registered_model_alias(name, alias, version)
+    return version
+
+
+def _alias_version(client: MlflowClient, name: str, alias: str) -> str | None:
+    try:
+        registered = client.get_registered_model(name)
+    except MlflowException as exc:
+        if exc.error_code != _NOT_FOUND:
+            raise
+        return None
+    version = registered.aliases.get(alias)
+    return None if version is None else str(version)
+
+
+def alias_version(*, kind: str, alias: str, tracking_uri: str | None = None) -> str | None:
+    """The version ``alias`` points at, or None when the model or the alias does not exist."""
+    return _alias_version(_client(tracking_uri), model_name(kind), alias)
+
+
+def set_alias(*, kind: str, alias: str, version: str, tracking_uri: str | None = None) -> None:
+    _client(tracking_uri).set_registered_model_alias(model_name(kind), alias, version)
+
+
+def load(*, kind: str, alias: str, tracking_uri: str | None = None) -> Predictor:
+    """Load ``slipstream-<kind>@<alias>`` as a native Predictor.
+
+    Raises LookupError when nothing is registered under that alias.
+    """
+    name = model_name(kind)
+    version = _alias_version(_client(tracking_uri), name, alias)
+    if version is None:
+        raise LookupError(f"no model registered as {name}@{alias}")
+    # Load the resolved version rather than the alias, so the version we report is the one we
+    # loaded even if the alias moves in between.
+    with _using(tracking_uri):
+        pyfunc_model = mlflow.pyfunc.load_model(f"models:/{name}/{version}")
+    wrapper = pyfunc_model.unwrap_python_model()
+    if not isinstance(wrapper, RecommenderPyfunc) or wrapper.model is None:
+        raise TypeError(f"{name} version {version} is not a Slipstream recommender")
+    return Predictor(model=wrapper.model, version=version, name=name)

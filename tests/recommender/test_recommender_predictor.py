@@ -1,0 +1,63 @@
+import json
+from pathlib import Path
+
+import pytest
+
+from recommender.popularity import Popularity, PopularityConfig
+from recommender.predictor import MODEL_KINDS, Predictor, load_model
+from recommender.types import Interaction, Scored
+
+
+def _predictor() -> Predictor:
+    interactions = [
+        Interaction("u1", "1001", "purchase", 10.0),
+        Interaction("u1", "1002", "cart", 20.0),
+        Interaction("u2", "1003", "view", 30.0),
+    ]
+    model = Popularity.fit(interactions, PopularityConfig())
+    return Predictor(model=model, version="3", name="slipstream-popularity")
+
+
+def test_model_kinds_maps_popularity() -> None:
+    assert list(MODEL_KINDS) == ["popularity"]
+    assert MODEL_KINDS["popularity"] is Popularity
+
+
+def test_recommend_batch_gives_one_list_per_history_with_its_own_exclusions() -> None:
+    predictor = _predictor()
+
+    recs = predictor.recommend_batch(
+        histories=[[("1001", 10.0)], [], [("1003", 30.0)]],
+        k=2,
+        excludes=[{"1001"}, (), ["1001", "1002"]],
+    )
+
+    assert recs == [
+        [Scored("1002", 3.0), Scored("1003", 1.0)],
+        [Scored("1001", 5.0), Scored("1002", 3.0)],
+        [Scored("1003", 1.0)],
+    ]
+
+
+def test_recommend_batch_rejects_mismatched_excludes() -> None:
+    with pytest.raises(ValueError, match="got 2 histories but 1 exclude sets"):
+        _predictor().recommend_batch(histories=[[], []], k=2, excludes=[()])
+
+
+def test_load_model_rejects_unknown_kind(tmp_path: Path) -> None:
+    (tmp_path / "config.json").write_text(json.dumps({"kind": "mystery"}), encoding="utf-8")
+
+    with pytest.raises(ValueError, match="unknown model kind 'mystery'"):
+        load_model(tmp_path)
+
+
+def test_load_model_rejects_directory_without_config(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match=r"config\.json is missing"):
+        load_model(tmp_path)
+
+
+def test_load_model_rejects_config_without_kind(tmp_path: Path) -> None:
+    (tmp_path / "config.json").write_text(json.dumps({"weights": {}}), encoding="utf-8")
+
+    with pytest.raises(ValueError, match="does not say which kind"):
+        load_model(tmp_path)
