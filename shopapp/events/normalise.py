@@ -1,0 +1,224 @@
+"""Every source of interactions reduces to one record here (DESIGN.md §1).
+
+The collector (tracker events) and the offline importer (CSV/JSON Lines rows) both end in
+`interaction_build`, so training data from a legacy export and from the live tracker are one thing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import uuid
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+
+from shopapp.events.tp2 import EventError, event_fields, json_field, self_describing
+
+INTERACTIONS = ("view", "cart", "purchase", "rec_impression", "rec_click")
+# The interactions that say what a shopper wants; widget measurements stay out of the window.
+INTENT = frozenset({"view", "cart", "purchase"})
+ECOMMERCE_ACTION = "com.snowplowanalytics.snowplow.ecommerce/snowplow_ecommerce_action"
+PRODUCT_ENTITY = "com.snowplowanalytics.snowplow.ecommerce/product"
+REC_IMPRESSION = "app.slipstream/recommendation_impression"
+REC_CLICK = "app.slipstream/recommendation_click"
+ACTION_INTERACTIONS = {"product_view": "view", "add_to_cart": "cart", "transaction": "purchase"}
+OFFLINE_ALIASES = {
+    "view": "view",
+    "click": "view",
+    "product_view": "view",
+    "detail": "view",
+    "cart": "cart",
+    "add_to_cart": "cart",
+    "addtocart": "cart",
+    "purchase": "purchase",
+    "buy": "purchase",
+    "transaction": "purchase",
+    "order": "purchase",
+}
+ID_RE = re.compile(r"^[A-Za-z0-9_.:@-]{1,128}$")
+GID_RE = re.compile(r"^gid://shopify/Product/(\d+)$")
+# Device clocks can be anything; an event more than a day off the collector's clock is suspect.
+MAX_CLOCK_SKEW_S = 24 * 3600
+
+
+@dataclass(frozen=True, slots=True)
+class InteractionRecord:
+    shop: str
+    user_id: str
+    item_id: str
+    interaction: str
+    ts: float  # unix seconds, UTC
+    event_id: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def interaction_build(
+    *, shop: str, user_id: str, item_id: str, interaction: str, ts: float, event_id: str
+) -> InteractionRecord:
+    """The single gate every interaction passes: ids well-formed, kind known, time sane."""
+    item_id = _product_id(item_id)
+    if not ID_RE.match(user_id):
+        raise EventError("invalid shopper id")
+    if interaction not in INTERACTIONS:
+        raise EventError(f"unknown interaction {interaction!r}")
+    if not ID_RE.match(event_id):
+        raise EventError("invalid event id")
+    if not 0 < ts < 4102444800:  # 2100-01-01
+        raise EventError("timestamp out of range")
+    return InteractionRecord(
+        shop=shop,
+        user_id=user_id,
+        item_id=item_id,
+        interaction=interaction,
+        ts=ts,
+        event_id=event_id,
+    )
+
+
+def _product_id(raw: Any) -> str:
+    text = str(raw).strip()
+    gid = GID_RE.match(text)
+    if gid:
+        return gid.group(1)
+    if not ID_RE.match(text):
+        raise EventError("invalid product id")
+    return text
+
+
+def _event_time(fields: Mapping[str, str], received_at: float) -> float:
+    """Device time corrected by the collector's clock, as Snowplow's derived_tstamp does."""
+    try:
+        created = int(fields["dtm"]) / 1000 if "dtm" in fields else None
+        sent = int(fields["stm"]) / 1000 if "stm" in fields else None
+    except ValueError:
+        raise EventError("dtm/stm must be integers (ms)") from None
+    if created is None:
+        return received_at
+    ts = created + (received_at - sent) if sent is not None else created
+    if abs(ts - received_at) > MAX_CLOCK_SKEW_S:
+        return received_at
+    return ts
+
+
+def tp2_normalise(*, shop: str, raw: Any, received_at: float) -> list[InteractionRecord]:
+    """The interactions in one tracker event: none for a page view, one per product otherwise.
+
+    Raises EventError with the reason when the event is invalid.
+    """
+    fields = event_fields(raw)
+    for required in ("e", "p", "tv"):
+        if required not in fields:
+            raise EventError(f"missing required parameter {required!r}")
+    if fields.get("aid") != shop:
+        raise EventError("aid does not name this shop")
+    if fields["e"] != "ue":
+        return []  # page views, pings and structured events carry no product interaction
+    event_id = _event_uuid(fields.get("eid"))
+    user_id = fields.get("uid") or fields.get("duid")
+    if not user_id:
+        raise EventError("no shopper id (uid or duid)")
+    ts = _event_time(fields, received_at)
+    schema, data = self_describing(json_field(fields, "ue_pr", "ue_px"), what="ue_pr")
+    schema, data = self_describing(data, what="unstruct_event data")
+    pairs = _interactions_of(schema, data, _entities(fields))
+    return [
+        interaction_build(
+            shop=shop,
+            user_id=user_id,
+            item_id=item,
+            interaction=kind,
+            ts=ts,
+            event_id=event_id if n == 0 else f"{event_id}:{n}",
+        )
+        for n, (kind, item) in enumerate(pairs)
+    ]
+
+
+def _event_uuid(eid: str | None) -> str:
+    try:
+        return str(uuid.UUID(eid or ""))
+    except ValueError:
+        raise EventError("eid is not a UUID") from None
+
+
+def _entities(fields: Mapping[str, str]) -> list[tuple[str, Any]]:
+    contexts = json_field(fields, "co", "cx")
+    if contexts is None:
+        return []
+    _, items = self_describing(contexts, what="co")
+    if not isinstance(items, list):
+        raise EventError("contexts data is not an array")
+    return [self_describing(item, what="context entity") for item in items]
+
+
+def _interactions_of(
+    schema: str, data: Any, entities: list[tuple[str, Any]]
+) -> list[tuple[str, str]]:
+    if not isinstance(data, dict):
+        raise EventError("event data is not an object")
+    if schema == ECOMMERCE_ACTION:
+        kind = ACTION_INTERACTIONS.get(str(data.get("type")))
+        if kind is None:
+            return []  # list views, checkout steps, refunds: not preference signals (yet)
+        products = [
+            e.get("id") for name, e in entities if name == PRODUCT_ENTITY and isinstance(e, dict)
+        ]
+        if not products:
+            raise EventError(f"{data.get('type')} without a product entity")
+        return [(kind, str(p)) for p in products]
+    if schema == REC_CLICK:
+        return [("rec_click", str(data.get("item_id", "")))]
+    if schema == REC_IMPRESSION:
+        items = data.get("items")
+        if not isinstance(items, list) or not items:
+            raise EventError("recommendation_impression without items")
+        return [("rec_impression", str(item)) for item in items]
+    raise EventError(f"unsupported event schema {schema}")
+
+
+def offline_normalise(*, shop: str, row: Mapping[str, Any]) -> InteractionRecord:
+    """One row of an offline export: `user_id,item_id,interaction_type,timestamp`.
+
+    The event id is a digest of the row, so importing the same file twice adds nothing.
+    """
+    try:
+        user_id, item_id = str(row["user_id"]).strip(), str(row["item_id"]).strip()
+        kind_raw, ts_raw = str(row["interaction_type"]).strip().lower(), row["timestamp"]
+    except KeyError as exc:
+        raise EventError(f"missing column {exc.args[0]!r}") from None
+    kind = OFFLINE_ALIASES.get(kind_raw)
+    if kind is None:
+        raise EventError(f"unknown interaction_type {kind_raw!r}")
+    ts = _offline_time(ts_raw)
+    digest = hashlib.sha256(f"{shop}|{user_id}|{item_id}|{kind}|{ts}".encode()).hexdigest()
+    return interaction_build(
+        shop=shop,
+        user_id=user_id,
+        item_id=item_id,
+        interaction=kind,
+        ts=ts,
+        event_id=f"imp-{digest[:32]}",
+    )
+
+
+def _offline_time(raw: Any) -> float:
+    text = str(raw).strip()
+    try:
+        value = float(text)
+    except ValueError:
+        return _iso_time(text)
+    return value / 1000 if value > 1e11 else value  # milliseconds vs seconds
+
+
+def _iso_time(text: str) -> float:
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise EventError(f"unreadable timestamp {text!r}") from None
+    if parsed.tzinfo is None:
+        raise EventError("timestamp has no time zone")
+    return parsed.timestamp()

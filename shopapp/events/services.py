@@ -1,0 +1,86 @@
+"""Writes of interactions: the ingest step every accepted event goes through."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from shopapp.events.models import Interaction
+from shopapp.events.normalise import INTENT, InteractionRecord, offline_normalise
+from shopapp.events.tp2 import EventError
+from shopapp.events.window import window_update
+from shopapp.redis import get_redis
+from shopapp.shops.models import Shop
+from shopapp.shops.selectors import shop_config_get
+
+
+def interactions_ingest(*, shop: str, records: Sequence[InteractionRecord]) -> list[str]:
+    """Record a batch: shoppers' windows in Redis, history in the database.
+
+    Idempotent, so a redelivered batch changes nothing: window members and history rows are both
+    keyed by event id. Returns the shoppers whose window changed (their recommendations are stale).
+    """
+    config = shop_config_get(domain=shop)
+    if config is None or not config.active or not config.tracking_enabled:
+        return []
+    by_user: dict[str, list[InteractionRecord]] = defaultdict(list)
+    for rec in records:
+        if rec.interaction in INTENT:
+            by_user[rec.user_id].append(rec)
+    r = get_redis()
+    for user_id, user_records in by_user.items():
+        window_update(
+            r=r,
+            shop=shop,
+            user_id=user_id,
+            records=user_records,
+            window_seconds=config.window_seconds,
+            max_events=config.window_max_events,
+        )
+    _history_append(shop=shop, records=records)
+    return sorted(by_user)
+
+
+@dataclass(frozen=True, slots=True)
+class ImportReport:
+    accepted: int
+    rejected: list[tuple[int, str]]  # (row number, reason)
+
+
+def interactions_import(*, shop: str, rows: Iterable[Mapping[str, Any]]) -> ImportReport:
+    """Offline history (CSV/JSON Lines rows) into the long-term history, through the normaliser.
+
+    A bad row is reported with its number and reason; the good rows are kept. Re-importing the
+    same rows adds nothing (their event ids are digests of the row).
+    """
+    records: list[InteractionRecord] = []
+    rejected: list[tuple[int, str]] = []
+    for number, row in enumerate(rows, start=1):
+        try:
+            records.append(offline_normalise(shop=shop, row=row))
+        except EventError as exc:
+            rejected.append((number, str(exc)))
+    _history_append(shop=shop, records=records)
+    return ImportReport(accepted=len(records), rejected=rejected)
+
+
+def _history_append(*, shop: str, records: Sequence[InteractionRecord]) -> None:
+    shop_id = Shop.objects.values_list("id", flat=True).get(domain=shop)
+    Interaction.objects.bulk_create(
+        [
+            Interaction(
+                shop_id=shop_id,
+                user_id=rec.user_id,
+                item_id=rec.item_id,
+                interaction=rec.interaction,
+                ts=datetime.fromtimestamp(rec.ts, UTC),
+                event_id=rec.event_id,
+            )
+            for rec in records
+        ],
+        ignore_conflicts=True,
+        batch_size=1000,
+    )

@@ -1,0 +1,91 @@
+"""The Snowplow tracker protocol as it arrives: the `payload_data` envelope (POST) and `/i` (GET).
+
+This layer only checks the envelope and decodes the JSON/base64 fields; what an event means is the
+normaliser's business (normalise.py). Reference: docs/collector-protocol.md.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from collections.abc import Mapping
+from typing import Any
+
+PAYLOAD_DATA_RE = re.compile(
+    r"^iglu:com\.snowplowanalytics\.snowplow/payload_data/jsonschema/1-0-[0-9]+$"
+)
+IGLU_URI_RE = re.compile(
+    r"^iglu:([a-zA-Z0-9-_.]+)/([a-zA-Z0-9-_]+)/jsonschema/([0-9]+-[0-9]+-[0-9]+)$"
+)
+
+
+class PayloadError(ValueError):
+    """The request as a whole is not a tracker payload: answered 400, nothing is accepted."""
+
+
+class EventError(ValueError):
+    """One event of a batch is invalid: it is rejected with this reason, the rest goes on."""
+
+
+def payload_parse(body: bytes, *, max_events: int) -> list[dict[str, Any]]:
+    """The events of a tp2 POST body. Their values are checked per event, not here."""
+    try:
+        doc = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise PayloadError(f"body is not JSON: {exc}") from None
+    if not isinstance(doc, dict) or not PAYLOAD_DATA_RE.match(str(doc.get("schema", ""))):
+        raise PayloadError("body is not a payload_data self-describing JSON")
+    data = doc.get("data")
+    if not isinstance(data, list) or not data:
+        raise PayloadError("payload_data.data must be a non-empty array")
+    if len(data) > max_events:
+        raise PayloadError(f"too many events in one request ({len(data)} > {max_events})")
+    return data
+
+
+def event_fields(raw: Any) -> dict[str, str]:
+    """One event's parameters; payload_data requires every value to be a string."""
+    if not isinstance(raw, dict):
+        raise EventError("event is not an object")
+    for key, value in raw.items():
+        if not isinstance(value, str):
+            raise EventError(f"parameter {key!r} is not a string")
+    return raw
+
+
+def _b64decode(text: str) -> bytes:
+    # Trackers disagree: JS strips the padding of base64url, Python pads it, docs use standard.
+    padded = text + "=" * (-len(text) % 4)
+    try:
+        return base64.urlsafe_b64decode(padded.replace("+", "-").replace("/", "_"))
+    except (binascii.Error, ValueError) as exc:
+        raise EventError(f"invalid base64: {exc}") from None
+
+
+def json_field(fields: Mapping[str, str], plain: str, encoded: str) -> Any | None:
+    """Decode a field that comes either as JSON (`ue_pr`, `co`) or base64 JSON (`ue_px`, `cx`)."""
+    if plain in fields:
+        text = fields[plain]
+    elif encoded in fields:
+        try:
+            text = _b64decode(fields[encoded]).decode("utf-8")
+        except UnicodeDecodeError:
+            raise EventError(f"{encoded} is not UTF-8") from None
+    else:
+        return None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        raise EventError(f"{plain}/{encoded} is not valid JSON") from None
+
+
+def self_describing(doc: Any, *, what: str) -> tuple[str, Any]:
+    """(schema name, data) of a self-describing JSON; the name is `vendor/name` without version."""
+    if not isinstance(doc, dict) or "schema" not in doc or "data" not in doc:
+        raise EventError(f"{what} is not self-describing JSON")
+    match = IGLU_URI_RE.match(str(doc["schema"]))
+    if not match:
+        raise EventError(f"{what} has an invalid schema URI")
+    return f"{match.group(1)}/{match.group(2)}", doc["data"]

@@ -1,0 +1,72 @@
+"""Each shopper's sliding window of recent interactions: a Redis sorted set scored by event time.
+
+The window is defined on event time, not arrival time: after any sequence of deliveries (out of
+order, redelivered, duplicated) it holds exactly the interactions within `window_seconds` of the
+shopper's newest one, at most `max_events` of them. Members are `item|interaction|event_id`, so
+adding the same event twice is a no-op; the update is one Lua call, atomic and one round trip.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import cast
+
+import redis
+
+from shopapp.events.normalise import InteractionRecord
+
+_UPDATE = """
+for i = 4, #ARGV, 2 do redis.call('ZADD', KEYS[1], ARGV[i], ARGV[i + 1]) end
+local newest = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')[2]
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. (tonumber(newest) - tonumber(ARGV[1])))
+redis.call('ZREMRANGEBYRANK', KEYS[1], 0, -(tonumber(ARGV[2]) + 1))
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+return redis.call('ZCARD', KEYS[1])
+"""
+# A window outlives its last event by this much wall-clock time, then Redis drops it.
+IDLE_TTL_S = 3600
+
+
+@dataclass(frozen=True, slots=True)
+class WindowEntry:
+    item_id: str
+    interaction: str
+    ts: float
+    event_id: str
+
+
+def window_key(shop: str, user_id: str) -> str:
+    return f"ss:{shop}:win:{user_id}"
+
+
+def window_update(
+    *,
+    r: redis.Redis,
+    shop: str,
+    user_id: str,
+    records: Iterable[InteractionRecord],
+    window_seconds: int,
+    max_events: int,
+) -> int:
+    """Add a shopper's interactions to their window and trim it; returns the window's size."""
+    argv: list[str | float | int] = [window_seconds, max_events, window_seconds + IDLE_TTL_S]
+    for rec in records:
+        argv += [rec.ts, f"{rec.item_id}|{rec.interaction}|{rec.event_id}"]
+    if len(argv) == 3:
+        return 0
+    return int(r.eval(_UPDATE, 1, window_key(shop, user_id), *argv))
+
+
+def window_read(*, r: redis.Redis, shop: str, user_id: str) -> list[WindowEntry]:
+    """The window, oldest first."""
+    entries = []
+    members = r.zrange(window_key(shop, user_id), 0, -1, withscores=True)
+    for member, score in cast(list[tuple[str, float]], members):
+        item_id, interaction, event_id = str(member).split("|", 2)
+        entries.append(
+            WindowEntry(
+                item_id=item_id, interaction=interaction, ts=float(score), event_id=event_id
+            )
+        )
+    return entries

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class RecsConfig(AppConfig):
+    name = "shopapp.recs"
+    label = "recs"

@@ -1,0 +1,81 @@
+"""Computing a shopper's recommendations from their window, and the catalogue writes."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from decimal import Decimal
+
+from django.conf import settings
+
+from shopapp.events.window import window_read
+from shopapp.recs.models import Product
+from shopapp.recs.predictors import predictor_get
+from shopapp.recs.store import StoredRecs, recs_write
+from shopapp.redis import get_redis
+from shopapp.shops.models import Shop
+from shopapp.shops.selectors import shop_config_get
+
+
+def recommendations_refresh(*, shop: str, user_id: str) -> StoredRecs | None:
+    """Recompute one shopper's top-K from their current window and store it for serving.
+
+    Returns None (and stores nothing) when the shop is gone or no model serves under its alias.
+    """
+    config = shop_config_get(domain=shop)
+    if config is None or not config.active:
+        return None
+    predictor = predictor_get(kind=settings.SERVING_MODEL_KIND, alias=config.serving_alias)
+    if predictor is None:
+        return None
+    r = get_redis()
+    window = window_read(r=r, shop=shop, user_id=user_id)
+    exclude = {e.item_id for e in window} if config.exclude_window_items else set()
+    [scored] = predictor.recommend_batch(
+        histories=[[(e.item_id, e.ts) for e in window]],
+        k=config.recommendation_count,
+        excludes=[exclude],
+    )
+    recs = StoredRecs(
+        items=[s.item_id for s in scored],
+        scores=[s.score for s in scored],
+        model_version=f"{predictor.name}/{predictor.version}",
+        source=f"model:{settings.SERVING_MODEL_KIND}",
+        computed_at=time.time(),
+    )
+    recs_write(r=r, shop=shop, user_id=user_id, recs=recs)
+    return recs
+
+
+def products_upsert(*, shop: str, products: Iterable[dict[str, object]]) -> int:
+    """Insert or update catalogue rows (fields of recs.models.Product); returns how many."""
+    shop_obj = Shop.objects.get(domain=shop)
+    rows = [
+        Product(
+            shop=shop_obj,
+            product_id=str(p["product_id"]),
+            handle=str(p["handle"]),
+            title=str(p["title"]),
+            category=str(p.get("category", "")),
+            price=Decimal(str(p["price"])),
+            currency=str(p.get("currency", "USD")),
+            image_url=str(p.get("image_url", "")),
+            available=bool(p.get("available", True)),
+        )
+        for p in products
+    ]
+    Product.objects.bulk_create(
+        rows,
+        update_conflicts=True,
+        unique_fields=["shop", "product_id"],
+        update_fields=[
+            "handle",
+            "title",
+            "category",
+            "price",
+            "currency",
+            "image_url",
+            "available",
+        ],
+    )
+    return len(rows)

@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+from django.db import models
+
+
+class Shop(models.Model):
+    """A store that installed Slipstream. Tokens arrive with the install flow (issue 3)."""
+
+    domain = models.CharField(max_length=255, unique=True)  # the myshopify domain
+    installed_at = models.DateTimeField(auto_now_add=True)
+    uninstalled_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return self.domain
+
+    @property
+    def is_active(self) -> bool:
+        return self.uninstalled_at is None
+
+
+class ShopSettings(models.Model):
+    """What a merchant can change on the dashboard; every field has the default of DESIGN.md."""
+
+    shop = models.OneToOneField(Shop, on_delete=models.CASCADE, related_name="settings")
+    tracking_enabled = models.BooleanField(default=True)
+    window_minutes = models.PositiveIntegerField(default=5)
+    window_max_events = models.PositiveIntegerField(default=50)
+    recommendation_count = models.PositiveSmallIntegerField(default=10)
+    serving_alias = models.CharField(max_length=32, default="champion")
+    exclude_window_items = models.BooleanField(default=True)
+    widget_title = models.CharField(max_length=80, default="Recommended for you")
+
+    def __str__(self) -> str:
+        return f"settings of {self.shop_id}"

@@ -1,0 +1,1 @@
+"""Celery tasks: thin, idempotent interfaces that call the domain services (DESIGN.md §2)."""

@@ -1,0 +1,45 @@
+"""The pipeline's tasks, one queue per stage (routes in settings.CELERY_TASK_ROUTES).
+
+Tasks take plain data, are safe to run twice (acks_late redelivers after a crash) and do one thing:
+call a domain service.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import shared_task
+from redis.exceptions import ConnectionError as RedisConnectionError
+
+from shopapp.events.normalise import InteractionRecord
+from shopapp.events.services import interactions_ingest
+from shopapp.recs.services import recommendations_refresh
+
+TRANSIENT = (RedisConnectionError,)
+
+
+@shared_task(
+    name="slipstream.ingest.events",
+    autoretry_for=TRANSIENT,
+    retry_backoff=True,
+    max_retries=8,
+    soft_time_limit=60,
+    time_limit=90,
+)
+def ingest_events(shop: str, records: list[dict[str, Any]]) -> None:
+    """A collector batch: windows and history, then a recommendation refresh per shopper."""
+    users = interactions_ingest(shop=shop, records=[InteractionRecord(**r) for r in records])
+    for user_id in users:
+        refresh_recommendations.delay(shop, user_id)
+
+
+@shared_task(
+    name="slipstream.recommend.user",
+    autoretry_for=TRANSIENT,
+    retry_backoff=True,
+    max_retries=8,
+    soft_time_limit=30,
+    time_limit=45,
+)
+def refresh_recommendations(shop: str, user_id: str) -> None:
+    recommendations_refresh(shop=shop, user_id=user_id)
