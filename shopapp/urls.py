@@ -1,0 +1,19 @@
+from django.urls import path
+
+from shopapp.demo import proxy as demo_proxy
+from shopapp.demo import views as demo
+from shopapp.web import collector, health, proxy
+
+urlpatterns = [
+    path("com.snowplowanalytics.snowplow/tp2", collector.tp2, name="collector-tp2"),
+    path("i", collector.pixel, name="collector-pixel"),
+    path("proxy/recommendations", proxy.recommendations, name="proxy-recommendations"),
+    path("health", health.health, name="health"),
+    # The demo (embedded defaults only): a storefront and the stand-in app proxy in front of it.
+    path("apps/slipstream/<path:path>", demo_proxy.app_proxy, name="demo-app-proxy"),
+    path("demo/store/", demo.store_index, name="demo-store"),
+    # Product pages at the path a Shopify storefront uses, so the block's card links work unchanged.
+    path("products/<slug:handle>", demo.product_page, name="demo-product"),
+    path("demo/dashboard/", demo.dashboard, name="demo-dashboard"),
+    path("cart/add", demo.cart_add, name="demo-cart-add"),
+]
