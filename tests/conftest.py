@@ -1,0 +1,61 @@
+"""Shared fixtures. Tests use real services: the database and Redis the settings point at
+(CI: PostgreSQL and Redis on localhost; a fresh clone: SQLite and the project's own Redis)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+from django.conf import settings
+
+from shopapp import celery_app
+from shopapp.redis import get_redis
+
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+# Tests keep to their own Redis database, so a demo running on the same server is left alone.
+TEST_REDIS_DB = 15
+
+
+def _test_redis_url() -> str:
+    base = redis.connection.parse_url(settings.REDIS_URL)
+    return f"redis://{base.get('host', '127.0.0.1')}:{base.get('port', 6379)}/{TEST_REDIS_DB}"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _isolated_redis() -> Iterator[str]:
+    url = _test_redis_url()
+    settings.REDIS_URL = url
+    settings.CELERY_BROKER_URL = url
+    celery_app.conf["broker_url"] = url
+    get_redis.cache_clear()
+    get_redis().flushdb()
+    yield url
+    get_redis().flushdb()
+
+
+@pytest.fixture
+def shop_domain() -> str:
+    """A fresh shop domain per test, so Redis keys never collide between tests."""
+    return f"test-{uuid.uuid4().hex[:10]}.myshopify.com"
+
+
+@pytest.fixture
+def shop(db: None, shop_domain: str) -> str:
+    from shopapp.shops.services import shop_install
+
+    shop_install(domain=shop_domain)
+    return shop_domain
+
+
+def shared_data(name: str) -> Path:
+    """A dataset of ../shared/data; skips with the reason when absent (never under CI=true)."""
+    path = SHARED_DATA / name
+    if not path.exists():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{path} is required under CI=true")
+        pytest.skip(f"{path} is absent (public datasets live beside the repo in ../shared/data)")
+    return path

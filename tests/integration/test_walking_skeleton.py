@@ -1,0 +1,131 @@
+"""The thinnest slice with every part real: the Snowplow Python tracker posts tp2 to the live
+collector → a Celery worker process ingests into the shopper's Redis window and PostgreSQL history →
+the popularity model registered in MLflow as @champion ranks → recommendations in Redis → the
+signed app-proxy GET returns them."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from django.test import Client
+from snowplow_tracker import EmitterConfiguration, SelfDescribingJson, Snowplow, Subject
+from snowplow_tracker.events import PageView, SelfDescribing
+
+from recommender import registry
+from recommender.popularity import Popularity, PopularityConfig
+from recommender.types import Interaction as Seen
+from shopapp.events.models import Interaction
+from shopapp.events.window import window_read
+from shopapp.redis import get_redis
+from shopapp.shopify.signatures import app_proxy_sign
+from shopapp.shops.models import ShopSettings
+from tests.workers_process import celery_worker
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+ACTION = "iglu:com.snowplowanalytics.snowplow.ecommerce/snowplow_ecommerce_action/jsonschema/1-0-2"
+PRODUCT = "iglu:com.snowplowanalytics.snowplow.ecommerce/product/jsonschema/1-0-0"
+# Popularity of the training history: 105 > 101 > 104 > 103 > 102.
+HISTORY = {"105": 5, "101": 4, "104": 3, "103": 2, "102": 1}
+
+
+def _database_url() -> str:
+    db = connection.settings_dict
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{db['NAME']}"
+    auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
+    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+def _register_champion(tracking_uri: str, artifacts: Path) -> str:
+    seen = [
+        Seen(user_id=f"past-{item}-{n}", item_id=item, interaction="view", ts=1_700_000_000.0)
+        for item, count in HISTORY.items()
+        for n in range(count)
+    ]
+    model = Popularity.fit(seen, PopularityConfig())
+    return registry.log_and_register(
+        model=model,
+        metrics={},
+        params={"source": "test"},
+        tracking_uri=tracking_uri,
+        artifact_location=str(artifacts),
+    )
+
+
+def _track_two_product_views(endpoint: str, shop: str) -> None:
+    tracker = Snowplow.create_tracker(
+        namespace="t",
+        endpoint=endpoint,
+        app_id=shop,
+        emitter_config=EmitterConfiguration(batch_size=3),
+    )
+    subject = Subject().set_platform("web").set_domain_user_id("visitor-1")
+    tracker.track(PageView(page_url=f"https://{shop}/", event_subject=subject))
+    for item, price in (("101", 12.5), ("103", 30.0)):
+        tracker.track(
+            SelfDescribing(
+                SelfDescribingJson(ACTION, {"type": "product_view"}),
+                context=[
+                    SelfDescribingJson(
+                        PRODUCT,
+                        {"id": item, "category": "shoes", "price": price, "currency": "USD"},
+                    )
+                ],
+                event_subject=subject,
+            )
+        )
+    tracker.flush()
+
+
+def _poll_proxy(shop: str, timeout: float = 45.0) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        query = app_proxy_sign(
+            params={
+                "shop": shop,
+                "logged_in_customer_id": "",
+                "path_prefix": "/apps/slipstream",
+                "visitor": "visitor-1",
+            },
+            secret=settings.SHOPIFY_API_SECRET,
+        )
+        body: dict[str, Any] = Client().get(f"/proxy/recommendations?{query}").json()
+        if body["items"]:
+            return body
+        time.sleep(0.2)
+    raise AssertionError("no recommendations reached the app proxy in time")
+
+
+def test_tracker_event_becomes_a_recommendation_served_by_the_app_proxy(
+    live_server: Any, shop: str, tmp_path: Path
+) -> None:
+    ShopSettings.objects.filter(shop__domain=shop).update(recommendation_count=3)
+    tracking_uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    version = _register_champion(tracking_uri, tmp_path / "artifacts")
+    env = {
+        "DATABASE_URL": _database_url(),
+        "REDIS_URL": settings.REDIS_URL,
+        "MLFLOW_TRACKING_URI": tracking_uri,
+    }
+
+    with celery_worker(env=env, log_path=tmp_path / "worker.log", queues="ingest,recommend"):
+        _track_two_product_views(live_server.url, shop)
+        body = _poll_proxy(shop)
+
+    # The two viewed products are excluded; the rest in order of popularity.
+    assert [i["item_id"] for i in body["items"]] == ["105", "104", "102"]
+    assert [i["score"] for i in body["items"]] == [5.0, 3.0, 1.0]
+    assert body["model_version"] == f"slipstream-popularity/{version}"
+    window = window_read(r=get_redis(), shop=shop, user_id="visitor-1")
+    assert [(e.item_id, e.interaction) for e in window] == [("101", "view"), ("103", "view")]
+    history = Interaction.objects.filter(shop__domain=shop).order_by("ts", "item_id")
+    assert list(history.values_list("user_id", "item_id", "interaction")) == [
+        ("visitor-1", "101", "view"),
+        ("visitor-1", "103", "view"),
+    ]

@@ -1,0 +1,154 @@
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from shopapp.events.normalise import offline_normalise, tp2_normalise
+from shopapp.events.tp2 import EventError, PayloadError, payload_parse
+from tests.tp2 import page_view, payload, product_event
+
+SHOP = "s.myshopify.com"
+NOW = 1_767_225_600.0  # the events' device time
+
+
+def test_product_view_becomes_one_view_interaction() -> None:
+    event = product_event(shop=SHOP, item="gid://shopify/Product/42", duid="visitor-9")
+    [rec] = tp2_normalise(shop=SHOP, raw=event, received_at=NOW)
+    assert (rec.shop, rec.user_id, rec.item_id, rec.interaction, rec.ts, rec.event_id) == (
+        SHOP,
+        "visitor-9",
+        "42",
+        "view",
+        NOW,
+        event["eid"],
+    )
+
+
+def test_base64url_fields_without_padding_decode_like_plain_json() -> None:
+    plain = product_event(shop=SHOP, item="7")
+    encoded = product_event(shop=SHOP, item="7", encode=True, eid=plain["eid"])
+    assert tp2_normalise(shop=SHOP, raw=encoded, received_at=NOW) == tp2_normalise(
+        shop=SHOP, raw=plain, received_at=NOW
+    )
+
+
+def test_logged_in_customer_id_wins_over_visitor_id() -> None:
+    [rec] = tp2_normalise(
+        shop=SHOP, raw=product_event(shop=SHOP, item="1", uid="cust-5"), received_at=NOW
+    )
+    assert rec.user_id == "cust-5"
+
+
+def test_add_to_cart_is_a_cart_interaction() -> None:
+    [rec] = tp2_normalise(
+        shop=SHOP, raw=product_event(shop=SHOP, item="1", action="add_to_cart"), received_at=NOW
+    )
+    assert rec.interaction == "cart"
+
+
+def test_device_clock_is_corrected_by_the_collector_clock() -> None:
+    # Device clock 100 s behind: sent at device time 1000 s after creation, received at NOW.
+    event = product_event(shop=SHOP, item="1")
+    event["dtm"], event["stm"] = str(int((NOW - 200) * 1000)), str(int((NOW - 100) * 1000))
+    [rec] = tp2_normalise(shop=SHOP, raw=event, received_at=NOW)
+    assert rec.ts == NOW - 100
+
+
+def test_page_view_carries_no_interaction() -> None:
+    assert tp2_normalise(shop=SHOP, raw=page_view(shop=SHOP), received_at=NOW) == []
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"eid": "not-a-uuid"}, "eid is not a UUID"),
+        ({"duid": ""}, "no shopper id (uid or duid)"),
+        ({"aid": "other.myshopify.com"}, "aid does not name this shop"),
+        ({"ue_pr": "{broken"}, "ue_pr/ue_px is not valid JSON"),
+        (
+            {"co": '{"schema": "iglu:x/y/jsonschema/1-0-0", "data": []}'},
+            "add_to_cart without a product entity",
+        ),
+    ],
+)
+def test_invalid_events_are_rejected_with_their_reason(change: dict[str, str], reason: str) -> None:
+    event = {**product_event(shop=SHOP, item="1", action="add_to_cart"), **change}
+    with pytest.raises(EventError, match=rf"^{re.escape(reason)}$"):
+        tp2_normalise(shop=SHOP, raw=event, received_at=NOW)
+
+
+def test_non_string_parameter_is_rejected() -> None:
+    with pytest.raises(EventError, match="parameter 'dtm' is not a string"):
+        tp2_normalise(
+            shop=SHOP, raw={**product_event(shop=SHOP, item="1"), "dtm": 5}, received_at=NOW
+        )
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b"not json", "body is not JSON"),
+        (b'{"schema": "iglu:com.acme/x/jsonschema/1-0-0", "data": []}', "not a payload_data"),
+        (payload(), "non-empty array"),
+    ],
+)
+def test_envelope_errors_reject_the_whole_request(body: bytes, message: str) -> None:
+    with pytest.raises(PayloadError, match=message):
+        payload_parse(body, max_events=10)
+
+
+def test_too_many_events_in_one_request() -> None:
+    with pytest.raises(PayloadError, match=r"too many events in one request \(3 > 2\)"):
+        payload_parse(payload(*[page_view(shop=SHOP)] * 3), max_events=2)
+
+
+def test_offline_rows_normalise_to_the_same_record_shape() -> None:
+    rec = offline_normalise(
+        shop=SHOP,
+        row={
+            "user_id": "u1",
+            "item_id": "9",
+            "interaction_type": "add_to_cart",
+            "timestamp": "2026-01-01T00:00:00Z",
+        },
+    )
+    assert (rec.user_id, rec.item_id, rec.interaction, rec.ts) == ("u1", "9", "cart", NOW)
+    again = offline_normalise(
+        shop=SHOP,
+        row={"user_id": "u1", "item_id": "9", "interaction_type": "cart", "timestamp": str(NOW)},
+    )
+    assert again.event_id == rec.event_id  # the same row twice is the same event
+
+
+@pytest.mark.parametrize(
+    ("row", "reason"),
+    [
+        (
+            {"user_id": "u", "item_id": "1", "interaction_type": "view"},
+            "missing column 'timestamp'",
+        ),
+        (
+            {"user_id": "u", "item_id": "1", "interaction_type": "wink", "timestamp": "1"},
+            "unknown interaction_type 'wink'",
+        ),
+        (
+            {"user_id": "u", "item_id": "1", "interaction_type": "view", "timestamp": "yesterday"},
+            "unreadable timestamp 'yesterday'",
+        ),
+        (
+            {
+                "user_id": "u u",
+                "item_id": "1",
+                "interaction_type": "view",
+                "timestamp": "1767225600",
+            },
+            "invalid shopper id",
+        ),
+    ],
+)
+def test_broken_offline_rows_are_rejected_with_their_reason(
+    row: dict[str, str], reason: str
+) -> None:
+    with pytest.raises(EventError, match=rf"^{re.escape(reason)}$"):
+        offline_normalise(shop=SHOP, row=row)

@@ -1,0 +1,68 @@
+"""Building tracker-protocol payloads for tests, as the Snowplow trackers send them."""
+
+from __future__ import annotations
+
+import base64
+import json
+import uuid
+from typing import Any
+
+PAYLOAD = "iglu:com.snowplowanalytics.snowplow/payload_data/jsonschema/1-0-4"
+UNSTRUCT = "iglu:com.snowplowanalytics.snowplow/unstruct_event/jsonschema/1-0-0"
+CONTEXTS = "iglu:com.snowplowanalytics.snowplow/contexts/jsonschema/1-0-0"
+ACTION = "iglu:com.snowplowanalytics.snowplow.ecommerce/snowplow_ecommerce_action/jsonschema/1-0-2"
+PRODUCT = "iglu:com.snowplowanalytics.snowplow.ecommerce/product/jsonschema/1-0-0"
+
+
+def product_event(
+    *,
+    shop: str,
+    item: str,
+    action: str = "product_view",
+    duid: str = "v1",
+    dtm: int = 1_767_225_600_000,
+    encode: bool = False,
+    **extra: str,
+) -> dict[str, str]:
+    ue = {"schema": UNSTRUCT, "data": {"schema": ACTION, "data": {"type": action}}}
+    co = {
+        "schema": CONTEXTS,
+        "data": [
+            {
+                "schema": PRODUCT,
+                "data": {"id": item, "category": "shoes", "price": 10.0, "currency": "USD"},
+            }
+        ],
+    }
+    event = {
+        "e": "ue",
+        "eid": str(uuid.uuid4()),
+        "tv": "py-1.1.0",
+        "p": "web",
+        "aid": shop,
+        "duid": duid,
+        "dtm": str(dtm),
+        "stm": str(dtm),
+    }
+    if encode:
+        event["ue_px"] = base64.urlsafe_b64encode(json.dumps(ue).encode()).decode().rstrip("=")
+        event["cx"] = base64.urlsafe_b64encode(json.dumps(co).encode()).decode()
+    else:
+        event["ue_pr"], event["co"] = json.dumps(ue), json.dumps(co)
+    return {**event, **extra}
+
+
+def page_view(*, shop: str) -> dict[str, str]:
+    return {
+        "e": "pv",
+        "eid": str(uuid.uuid4()),
+        "tv": "js-4.10.1",
+        "p": "web",
+        "aid": shop,
+        "duid": "v1",
+        "url": f"https://{shop}/",
+    }
+
+
+def payload(*events: dict[str, Any]) -> bytes:
+    return json.dumps({"schema": PAYLOAD, "data": list(events)}).encode()

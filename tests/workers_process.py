@@ -1,0 +1,64 @@
+"""A real Celery worker in its own process, for integration tests. Always stopped afterwards."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO
+
+REPO = Path(__file__).resolve().parents[1]
+WORKER_ARGS = (
+    "-m celery -A shopapp worker --pool prefork --concurrency 1 --without-gossip --without-mingle"
+    " --loglevel INFO"
+)
+
+
+@contextmanager
+def celery_worker(
+    *, env: Mapping[str, str], log_path: Path, queues: str, ready_timeout: float = 60.0
+) -> Iterator[subprocess.Popen[bytes]]:
+    with open(log_path, "wb") as log:
+        proc = _start(env=env, log=log, queues=queues)
+        try:
+            _wait_ready(proc, log_path, ready_timeout)
+            yield proc
+        finally:
+            _stop(proc)
+
+
+def _start(*, env: Mapping[str, str], log: IO[bytes], queues: str) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, *WORKER_ARGS.split(), "-Q", queues, "-n", f"test-{os.getpid()}@%h"],
+        cwd=REPO,
+        env={**os.environ, **env},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,  # its own process group, so the children die with it
+    )
+
+
+def _wait_ready(proc: subprocess.Popen[bytes], log_path: Path, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"celery worker exited early:\n{log_path.read_text()[-3000:]}")
+        if b" ready." in log_path.read_bytes():
+            return
+        time.sleep(0.2)
+    raise RuntimeError(f"celery worker not ready in {timeout}s:\n{log_path.read_text()[-3000:]}")
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=5)
