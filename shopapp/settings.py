@@ -130,7 +130,9 @@ CELERY_TASK_ROUTES = {
     "slipstream.publish.*": {"queue": "publish"},
     "slipstream.train.*": {"queue": "train"},
 }
-CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    "popular-lists": {"task": "slipstream.recommend.popular", "schedule": 60.0},
+}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 LOGGING = {

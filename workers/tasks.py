@@ -13,7 +13,8 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 
 from shopapp.events.normalise import InteractionRecord
 from shopapp.events.services import interactions_ingest
-from shopapp.recs.services import recommendations_refresh
+from shopapp.recs.services import popular_refresh, recommendations_refresh
+from shopapp.shops.selectors import active_shop_domains
 
 TRANSIENT = (RedisConnectionError,)
 
@@ -43,3 +44,10 @@ def ingest_events(shop: str, records: list[dict[str, Any]]) -> None:
 )
 def refresh_recommendations(shop: str, user_id: str) -> None:
     recommendations_refresh(shop=shop, user_id=user_id)
+
+
+@shared_task(name="slipstream.recommend.popular", soft_time_limit=60, time_limit=90)
+def refresh_popular_lists() -> None:
+    """Beat: every shop's fallback list, so a shopper with no history still gets one."""
+    for shop in active_shop_domains():
+        popular_refresh(shop=shop)

@@ -24,13 +24,13 @@ class _Cached:
     checked_at: float
 
 
-_cache: dict[tuple[str, str], _Cached] = {}
+_cache: dict[tuple[str, str, str], _Cached] = {}
 _lock = threading.Lock()
 
 
 def predictor_get(*, kind: str, alias: str) -> Predictor | None:
     """The model `slipstream-<kind>@<alias>`, or None when none is registered under that alias."""
-    key = (kind, alias)
+    key = (settings.MLFLOW_TRACKING_URI, kind, alias)
     now = time.monotonic()
     with _lock:
         cached = _cache.get(key)

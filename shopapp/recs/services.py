@@ -8,13 +8,14 @@ from decimal import Decimal
 
 from django.conf import settings
 
+from recommender.predictor import Predictor
 from shopapp.events.window import window_read
 from shopapp.recs.models import Product
 from shopapp.recs.predictors import predictor_get
-from shopapp.recs.store import StoredRecs, recs_write
+from shopapp.recs.store import StoredRecs, popular_write, recs_write
 from shopapp.redis import get_redis
 from shopapp.shops.models import Shop
-from shopapp.shops.selectors import shop_config_get
+from shopapp.shops.selectors import ShopConfig, shop_config_get
 
 
 def recommendations_refresh(*, shop: str, user_id: str) -> StoredRecs | None:
@@ -23,28 +24,47 @@ def recommendations_refresh(*, shop: str, user_id: str) -> StoredRecs | None:
     Returns None (and stores nothing) when the shop is gone or no model serves under its alias.
     """
     config = shop_config_get(domain=shop)
-    if config is None or not config.active:
-        return None
-    predictor = predictor_get(kind=settings.SERVING_MODEL_KIND, alias=config.serving_alias)
-    if predictor is None:
+    predictor = _serving_predictor(config)
+    if config is None or predictor is None:
         return None
     r = get_redis()
     window = window_read(r=r, shop=shop, user_id=user_id)
     exclude = {e.item_id for e in window} if config.exclude_window_items else set()
+    recs = _ranked(predictor, [(e.item_id, e.ts) for e in window], config, exclude)
+    recs_write(r=r, shop=shop, user_id=user_id, recs=recs)
+    return recs
+
+
+def popular_refresh(*, shop: str) -> StoredRecs | None:
+    """The serving model's answer for a shopper with no history: the shop-wide fallback list."""
+    config = shop_config_get(domain=shop)
+    predictor = _serving_predictor(config)
+    if config is None or predictor is None:
+        return None
+    recs = _ranked(predictor, [], config, set())
+    popular_write(r=get_redis(), shop=shop, recs=recs)
+    return recs
+
+
+def _serving_predictor(config: ShopConfig | None) -> Predictor | None:
+    if config is None or not config.active:
+        return None
+    return predictor_get(kind=settings.SERVING_MODEL_KIND, alias=config.serving_alias)
+
+
+def _ranked(
+    predictor: Predictor, history: list[tuple[str, float]], config: ShopConfig, exclude: set[str]
+) -> StoredRecs:
     [scored] = predictor.recommend_batch(
-        histories=[[(e.item_id, e.ts) for e in window]],
-        k=config.recommendation_count,
-        excludes=[exclude],
+        histories=[history], k=config.recommendation_count, excludes=[exclude]
     )
-    recs = StoredRecs(
+    return StoredRecs(
         items=[s.item_id for s in scored],
         scores=[s.score for s in scored],
         model_version=f"{predictor.name}/{predictor.version}",
         source=f"model:{settings.SERVING_MODEL_KIND}",
         computed_at=time.time(),
     )
-    recs_write(r=r, shop=shop, user_id=user_id, recs=recs)
-    return recs
 
 
 def products_upsert(*, shop: str, products: Iterable[dict[str, object]]) -> int:

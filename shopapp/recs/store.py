@@ -24,10 +24,26 @@ def recs_key(shop: str, user_id: str) -> str:
     return f"ss:{shop}:recs:{user_id}"
 
 
+def popular_key(shop: str) -> str:
+    return f"ss:{shop}:popular"
+
+
 def recs_write(*, r: redis.Redis, shop: str, user_id: str, recs: StoredRecs) -> None:
     r.set(recs_key(shop, user_id), json.dumps(asdict(recs)), ex=RECS_TTL_S)
 
 
 def recs_read(*, r: redis.Redis, shop: str, user_id: str) -> StoredRecs | None:
-    raw = r.get(recs_key(shop, user_id))
+    return _parse(r.get(recs_key(shop, user_id)))
+
+
+def popular_write(*, r: redis.Redis, shop: str, recs: StoredRecs) -> None:
+    """The shop-wide list served to shoppers who have none of their own yet."""
+    r.set(popular_key(shop), json.dumps(asdict(recs)), ex=RECS_TTL_S)
+
+
+def popular_read(*, r: redis.Redis, shop: str) -> StoredRecs | None:
+    return _parse(r.get(popular_key(shop)))
+
+
+def _parse(raw: object) -> StoredRecs | None:
     return StoredRecs(**json.loads(str(raw))) if raw is not None else None

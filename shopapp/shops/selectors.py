@@ -21,6 +21,10 @@ class ShopConfig:
     exclude_window_items: bool
 
 
+def active_shop_domains() -> list[str]:
+    return list(Shop.objects.filter(uninstalled_at__isnull=True).values_list("domain", flat=True))
+
+
 def shop_config_get(*, domain: str) -> ShopConfig | None:
     """The shop's configuration, or None when the shop is unknown."""
     shop = Shop.objects.filter(domain=domain).select_related("settings").first()

@@ -12,7 +12,7 @@ import re
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from shopapp.recs.selectors import products_by_id
-from shopapp.recs.store import recs_read
+from shopapp.recs.store import popular_read, recs_read
 from shopapp.redis import get_redis
 from shopapp.shopify.signatures import SignatureRejected, app_proxy_verify
 from shopapp.shops.selectors import shop_config_get
@@ -41,7 +41,10 @@ def recommendations(request: HttpRequest) -> HttpResponse:
     if limit is None:
         return JsonResponse({"error": "limit must be an integer from 1 to 50"}, status=400)
     # No id at all: a shopper who has not consented to tracking (nothing personal to serve).
-    stored = recs_read(r=get_redis(), shop=verified.shop, user_id=user_id) if user_id else None
+    r = get_redis()
+    stored = recs_read(r=r, shop=verified.shop, user_id=user_id) if user_id else None
+    if stored is None:
+        stored = popular_read(r=r, shop=verified.shop)
     if stored is None:
         return _no_store(JsonResponse({"items": [], "model_version": None, "source": "none"}))
     catalog = products_by_id(shop=verified.shop, product_ids=stored.items)

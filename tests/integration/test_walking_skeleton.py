@@ -25,6 +25,7 @@ from shopapp.redis import get_redis
 from shopapp.shopify.signatures import app_proxy_sign
 from shopapp.shops.models import ShopSettings
 from tests.workers_process import celery_worker
+from workers.tasks import refresh_popular_lists
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -83,7 +84,7 @@ def _track_two_product_views(endpoint: str, shop: str) -> None:
     tracker.flush()
 
 
-def _poll_proxy(shop: str, timeout: float = 45.0) -> dict[str, Any]:
+def _poll_proxy(shop: str, visitor: str, timeout: float = 45.0) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         query = app_proxy_sign(
@@ -91,7 +92,7 @@ def _poll_proxy(shop: str, timeout: float = 45.0) -> dict[str, Any]:
                 "shop": shop,
                 "logged_in_customer_id": "",
                 "path_prefix": "/apps/slipstream",
-                "visitor": "visitor-1",
+                "visitor": visitor,
             },
             secret=settings.SHOPIFY_API_SECRET,
         )
@@ -116,12 +117,16 @@ def test_tracker_event_becomes_a_recommendation_served_by_the_app_proxy(
 
     with celery_worker(env=env, log_path=tmp_path / "worker.log", queues="ingest,recommend"):
         _track_two_product_views(live_server.url, shop)
-        body = _poll_proxy(shop)
+        body = _poll_proxy(shop, "visitor-1")
+        refresh_popular_lists.delay()  # what beat runs every minute
+        newcomer = _poll_proxy(shop, "first-visit")
 
     # The two viewed products are excluded; the rest in order of popularity.
     assert [i["item_id"] for i in body["items"]] == ["105", "104", "102"]
     assert [i["score"] for i in body["items"]] == [5.0, 3.0, 1.0]
     assert body["model_version"] == f"slipstream-popularity/{version}"
+    # A shopper with no history of their own gets the shop-wide list, nothing excluded.
+    assert [i["item_id"] for i in newcomer["items"]] == ["105", "101", "104"]
     window = window_read(r=get_redis(), shop=shop, user_id="visitor-1")
     assert [(e.item_id, e.interaction) for e in window] == [("101", "view"), ("103", "view")]
     history = Interaction.objects.filter(shop__domain=shop).order_by("ts", "item_id")

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.test import Client
 
 from shopapp.recs.services import products_upsert
-from shopapp.recs.store import StoredRecs, recs_write
+from shopapp.recs.store import StoredRecs, popular_write, recs_write
 from shopapp.redis import get_redis
 from shopapp.shopify.signatures import app_proxy_sign
 
@@ -84,6 +84,25 @@ def test_malformed_visitor_or_limit_is_400(shop: str) -> None:
 
 
 def test_shopper_without_recommendations_gets_an_empty_list(shop: str) -> None:
-    empty = {"items": [], "model_version": None, "source": "none"}
+    empty: dict[str, object] = {"items": [], "model_version": None, "source": "none"}
     assert _get(shop, visitor="new-visitor").json() == empty
     assert _get(shop, visitor="").json() == empty  # no consent, so no visitor id
+
+
+def test_shopper_without_a_list_gets_the_shop_wide_popular_list(shop: str) -> None:
+    popular_write(
+        r=get_redis(),
+        shop=shop,
+        recs=StoredRecs(
+            items=["9"],
+            scores=[4.0],
+            model_version="slipstream-popularity/1",
+            source="model:popularity",
+            computed_at=50.0,
+        ),
+    )
+    body = _get(shop, visitor="first-visit").json()
+    assert (body["items"], body["model_version"]) == (
+        [{"item_id": "9", "score": 4.0}],
+        "slipstream-popularity/1",
+    )
