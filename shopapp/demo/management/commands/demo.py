@@ -1,0 +1,166 @@
+"""`make demo`: the whole system on embedded defaults, from a fresh clone, until Ctrl-C."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import threading
+import time
+from types import FrameType
+from typing import Any
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+from recommender import registry
+from shopapp.demo.processes import Child, child_start, children_stop, wait_http
+from shopapp.demo.proxy import DEMO_SHOP
+from shopapp.demo.seed import demo_seed, demo_train
+from shopapp.demo.shoppers import shoppers_run
+from shopapp.devredis import local_redis_stop
+from shopapp.recs.services import popular_refresh
+
+
+def _port(preferred: int) -> int:
+    with socket.socket() as s:
+        if s.connect_ex(("127.0.0.1", preferred)) != 0:
+            return preferred
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Command(BaseCommand):
+    help = "Run Slipstream end to end on embedded defaults, with simulated shoppers."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--port", type=int, default=int(os.environ.get("DEMO_PORT", 8000)))
+        parser.add_argument("--shoppers", type=int, default=12)
+
+    def handle(self, *args: Any, port: int, shoppers: int, **options: Any) -> None:
+        started = time.monotonic()
+        say = self._say(started)
+        say("migrating the database")
+        call_command("migrate", verbosity=0)
+        say("generating the synthetic store")
+        products = demo_seed(shop=DEMO_SHOP, say=say)
+        say("training and registering the first model")
+        if (
+            registry.alias_version(
+                kind="popularity", alias="champion", tracking_uri=settings.MLFLOW_TRACKING_URI
+            )
+            is None
+        ):
+            demo_train(shop=DEMO_SHOP, say=say)
+        else:
+            say("model: a champion is already registered (delete var/ to start afresh)")
+        popular_refresh(shop=DEMO_SHOP)
+        port = _port(port)
+        children = self._start(port, say)
+        stop = threading.Event()
+        self._on_signals(stop)
+        base = f"http://127.0.0.1:{port}"
+        threading.Thread(
+            target=shoppers_run,
+            daemon=True,
+            kwargs={
+                "endpoint": base,
+                "shop": DEMO_SHOP,
+                "products": products,
+                "stop": stop,
+                "n_shoppers": shoppers,
+            },
+        ).start()
+        self._banner(base, products[0].handle, children)
+        try:
+            self._supervise(children, stop)
+        finally:
+            say("stopping")
+            stop.set()
+            children_stop(children)
+            if not os.environ.get("REDIS_URL"):
+                local_redis_stop(settings.VAR_DIR)
+            say("stopped; nothing left running")
+
+    def _start(self, port: int, say: Any) -> list[Child]:
+        env = {
+            **os.environ,
+            "REDIS_URL": settings.REDIS_URL,
+            "PYTHONUNBUFFERED": "1",
+            "DJANGO_SETTINGS_MODULE": "shopapp.settings",
+        }
+        logs = settings.VAR_DIR / "log"
+        say(f"starting web, worker and beat (logs in {logs})")
+        children = [
+            child_start(
+                name="web",
+                env=env,
+                log_dir=logs,
+                args=["manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
+            ),
+            child_start(
+                name="worker",
+                env=env,
+                log_dir=logs,
+                args=[
+                    "-m",
+                    "celery",
+                    "-A",
+                    "shopapp",
+                    "worker",
+                    "--concurrency",
+                    "2",
+                    "-Q",
+                    "ingest,recommend,publish,train",
+                    "--loglevel",
+                    "INFO",
+                ],
+            ),
+            child_start(
+                name="beat",
+                env=env,
+                log_dir=logs,
+                args=["-m", "celery", "-A", "shopapp", "beat", "--loglevel", "INFO"],
+            ),
+        ]
+        try:
+            wait_http(f"http://127.0.0.1:{port}/health", timeout=90, child=children[0])
+        except BaseException:
+            children_stop(children)
+            raise
+        return children
+
+    def _supervise(self, children: list[Child], stop: threading.Event) -> None:
+        while not stop.wait(1.0):
+            for child in children:
+                if child.proc.poll() is not None:
+                    self.stderr.write(f"{child.name} exited unexpectedly; see {child.log}")
+                    return
+
+    def _on_signals(self, stop: threading.Event) -> None:
+        def handler(signum: int, frame: FrameType | None) -> None:
+            stop.set()
+
+        signal.signal(signal.SIGINT, handler)
+        signal.signal(signal.SIGTERM, handler)
+
+    def _banner(self, base: str, handle: str, children: list[Child]) -> None:
+        self.stdout.write(
+            self.style.SUCCESS(
+                "\nSlipstream is running.\n"
+                f"  Demo storefront:  {base}/demo/store/\n"
+                f"  A product page:   {base}/products/{handle}\n"
+                f"  Dashboard:        {base}/demo/dashboard/\n"
+                f"  Collector:        {base}/com.snowplowanalytics.snowplow/tp2\n"
+                f"Simulated shoppers are browsing. Press Ctrl-C to stop everything.\n"
+            )
+        )
+
+    def _say(self, started: float) -> Any:
+        def say(message: str) -> None:
+            self.stdout.write(f"[{time.monotonic() - started:5.1f}s] {message}")
+            self.stdout.flush()
+
+        return say

@@ -1,0 +1,89 @@
+"""The demo's first start: a synthetic store, its history, and a first model in the registry."""
+
+from __future__ import annotations
+
+import csv
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from django.conf import settings
+
+from recommender import registry
+from recommender.popularity import Popularity, PopularityConfig
+from recommender.synthetic import Product as SyntheticProduct
+from recommender.synthetic import generate_store, write_interactions_csv
+from recommender.types import Interaction as Seen
+from shopapp.events.models import Interaction
+from shopapp.events.services import interactions_import
+from shopapp.recs.models import Product
+from shopapp.recs.services import products_upsert
+from shopapp.shops.services import shop_install
+
+MODEL_CONFIG = PopularityConfig(half_life_days=3.0)
+
+
+def demo_seed(*, shop: str, say: Callable[[str], None]) -> list[SyntheticProduct]:
+    """Install the demo shop and load its catalogue and history, once; returns the catalogue."""
+    shop_install(domain=shop)
+    existing = Product.objects.filter(shop__domain=shop).order_by("product_id")
+    if existing.exists():
+        say("store: already generated (delete var/ to start afresh)")
+        return [
+            SyntheticProduct(
+                item_id=p.product_id,
+                handle=p.handle,
+                title=p.title,
+                category=p.category,
+                price=float(p.price),
+                image_url=p.image_url,
+                available=p.available,
+            )
+            for p in existing
+        ]
+    store = generate_store(now=time.time())
+    products_upsert(
+        shop=shop,
+        products=[
+            {
+                "product_id": p.item_id,
+                "handle": p.handle,
+                "title": p.title,
+                "category": p.category,
+                "price": p.price,
+                "image_url": p.image_url,
+                "available": p.available,
+            }
+            for p in store.products
+        ],
+    )
+    say(f"catalogue: {len(store.products)} products")
+    # The history goes in as a merchant's export would: a CSV through the offline importer.
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "history.csv"
+        write_interactions_csv(store.interactions, path)
+        with path.open(newline="") as handle:
+            report = interactions_import(shop=shop, rows=csv.DictReader(handle))
+    say(f"history: {report.accepted} interactions imported, {len(report.rejected)} rejected")
+    return store.products
+
+
+def demo_train(*, shop: str, say: Callable[[str], None]) -> str:
+    """Fit popularity on the shop's history and register it as the champion."""
+    history = [
+        Seen(user_id=u, item_id=i, interaction=k, ts=ts.timestamp())
+        for u, i, k, ts in Interaction.objects.filter(shop__domain=shop)
+        .values_list("user_id", "item_id", "interaction", "ts")
+        .iterator()
+    ]
+    model = Popularity.fit(history, MODEL_CONFIG)
+    version = registry.log_and_register(
+        model=model,
+        metrics={"n_interactions": float(len(history))},
+        params={"half_life_days": MODEL_CONFIG.half_life_days or 0, "shop": shop},
+        tracking_uri=settings.MLFLOW_TRACKING_URI,
+        artifact_location=settings.MLFLOW_ARTIFACT_ROOT,
+    )
+    say(f"model: {registry.model_name(model.kind)} version {version} is @champion")
+    return version

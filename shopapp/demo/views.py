@@ -1,0 +1,63 @@
+"""The demo storefront and a read-only overview, served only on embedded defaults.
+
+The storefront page loads the theme extension's real assets (tracker.js, recommendations.js) and
+the same block markup as theme_extension/blocks/recommendations.liquid, so the demo exercises the
+code a real store runs.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.utils import timezone
+
+from shopapp.demo.proxy import DEMO_SHOP
+from shopapp.events.models import Interaction
+from shopapp.events.rejections import rejections_list
+from shopapp.recs.models import Product
+from shopapp.recs.predictors import predictor_get
+
+
+def _require_demo() -> None:
+    if not settings.DEMO_APP_PROXY:
+        raise Http404("the demo is off")
+
+
+def store_index(request: HttpRequest) -> HttpResponse:
+    _require_demo()
+    products = Product.objects.filter(shop__domain=DEMO_SHOP).order_by("category", "title")
+    return render(request, "demo/store.html", {"products": products, "shop": DEMO_SHOP})
+
+
+def product_page(request: HttpRequest, handle: str) -> HttpResponse:
+    _require_demo()
+    product = Product.objects.filter(shop__domain=DEMO_SHOP, handle=handle).first()
+    if product is None:
+        raise Http404("no such product")
+    return render(request, "demo/product.html", {"product": product, "shop": DEMO_SHOP})
+
+
+def cart_add(request: HttpRequest) -> HttpResponse:
+    """The demo store's /cart/add: the tracker already recorded the add; go back to the page."""
+    _require_demo()
+    return HttpResponseRedirect(request.headers.get("Referer") or "/demo/store/")
+
+
+def dashboard(request: HttpRequest) -> HttpResponse:
+    _require_demo()
+    since = timezone.now() - timedelta(minutes=5)
+    recent = Interaction.objects.filter(shop__domain=DEMO_SHOP)
+    predictor = predictor_get(kind=settings.SERVING_MODEL_KIND, alias="champion")
+    context = {
+        "shop": DEMO_SHOP,
+        "total": recent.count(),
+        "last_5_min": recent.filter(ts__gte=since).count(),
+        "shoppers_5_min": recent.filter(ts__gte=since).values("user_id").distinct().count(),
+        "latest": recent.order_by("-ts")[:20],
+        "model": f"{predictor.name} v{predictor.version}" if predictor else "none registered",
+        "rejected": rejections_list(shop=DEMO_SHOP, limit=10),
+    }
+    return render(request, "demo/dashboard.html", context)
