@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+from shopapp.events.models import Interaction
+from shopapp.events.normalise import InteractionRecord
+from shopapp.events.services import interactions_import, interactions_ingest
+from shopapp.events.window import window_read
+from shopapp.redis import get_redis
+from shopapp.shops.models import Shop
+
+
+def _batch(shop: str) -> list[InteractionRecord]:
+    return [
+        InteractionRecord(
+            shop=shop, user_id="u1", item_id="7", interaction="view", ts=100.0, event_id="e1"
+        ),
+        InteractionRecord(
+            shop=shop, user_id="u1", item_id="8", interaction="cart", ts=160.0, event_id="e2"
+        ),
+        InteractionRecord(
+            shop=shop, user_id="u2", item_id="7", interaction="rec_click", ts=170.0, event_id="e3"
+        ),
+    ]
+
+
+def test_ingest_twice_is_the_same_as_once(shop: str) -> None:
+    assert interactions_ingest(shop=shop, records=_batch(shop)) == ["u1"]
+    assert interactions_ingest(shop=shop, records=_batch(shop)) == ["u1"]  # a redelivery
+    window = window_read(r=get_redis(), shop=shop, user_id="u1")
+    assert [(e.item_id, e.interaction, e.ts) for e in window] == [
+        ("7", "view", 100.0),
+        ("8", "cart", 160.0),
+    ]
+    # Widget measurements go to history only, never into a shopper's window.
+    assert window_read(r=get_redis(), shop=shop, user_id="u2") == []
+    assert sorted(Interaction.objects.values_list("event_id", flat=True)) == ["e1", "e2", "e3"]
+
+
+def test_uninstalled_shop_records_nothing(shop: str) -> None:
+    Shop.objects.filter(domain=shop).update(uninstalled_at="2026-01-01T00:00:00Z")
+    assert interactions_ingest(shop=shop, records=_batch(shop)) == []
+    assert Interaction.objects.count() == 0
+
+
+def test_import_keeps_good_rows_and_reports_bad_ones_by_number(shop: str) -> None:
+    rows = [
+        {"user_id": "u1", "item_id": "7", "interaction_type": "view", "timestamp": "100"},
+        {"user_id": "u1", "item_id": "7", "interaction_type": "??", "timestamp": "101"},
+        {"user_id": "u2", "item_id": "9", "interaction_type": "purchase", "timestamp": "102"},
+    ]
+    report = interactions_import(shop=shop, rows=rows)
+    assert (report.accepted, report.rejected) == (2, [(2, "unknown interaction_type '??'")])
+    again = interactions_import(shop=shop, rows=rows)
+    assert again.accepted == 2
+    assert Interaction.objects.count() == 2  # re-importing the same file adds nothing
