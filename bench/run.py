@@ -1,0 +1,109 @@
+"""Hot-path benchmarks: `make bench`. Prints a table and writes bench/results/hot_paths.json.
+
+Each figure stands beside a baseline measured in the same run on the same machine, so the ratio
+means something even on this noisy 2-core VM (see shared/reference/machine-limits.md §0):
+- collector: parsing + normalising a 10-event tp2 body, against json.loads of the same body;
+- window update: the Lua update (one round trip), against a bare PING round trip;
+- inference: Predictor.recommend_batch for one shopper, against sorting the scores per call.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import django
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shopapp.settings")
+django.setup()
+
+from recommender.popularity import Popularity, PopularityConfig  # noqa: E402
+from recommender.predictor import Predictor  # noqa: E402
+from recommender.synthetic import generate_store  # noqa: E402
+from shopapp.events.normalise import tp2_normalise  # noqa: E402
+from shopapp.events.tp2 import event_fields, payload_parse  # noqa: E402
+from shopapp.events.window import window_update  # noqa: E402
+from shopapp.redis import get_redis  # noqa: E402
+from tests.tp2 import payload, product_event  # noqa: E402
+
+SHOP = "bench.myshopify.com"
+RESULTS = Path(__file__).parent / "results"
+
+
+def _timed(fn: Callable[[], object], *, seconds: float = 2.0, repeats: int = 3) -> dict[str, float]:
+    """Per-call microseconds: min and median over `repeats` runs of about `seconds` each."""
+    runs = []
+    for _ in range(repeats):
+        n, start = 0, time.perf_counter()
+        while (elapsed := time.perf_counter() - start) < seconds:
+            fn()
+            n += 1
+        runs.append(elapsed / n * 1e6)
+    return {"min_us": min(runs), "median_us": statistics.median(runs)}
+
+
+def bench_collector() -> tuple[dict[str, float], dict[str, float]]:
+    body = payload(*[product_event(shop=SHOP, item=str(1000 + n), duid=f"v{n}") for n in range(10)])
+
+    def collect() -> None:
+        for raw in payload_parse(body, max_events=500):
+            tp2_normalise(shop=SHOP, raw=event_fields(raw), received_at=1_767_225_600.0)
+
+    return _timed(collect), _timed(lambda: json.loads(body))
+
+
+def bench_window() -> tuple[dict[str, float], dict[str, float]]:
+    r = get_redis()
+    records = [
+        tp2_normalise(
+            shop=SHOP, raw=product_event(shop=SHOP, item="1"), received_at=1_767_225_600.0
+        )[0]
+    ]
+    result = _timed(
+        lambda: window_update(
+            r=r, shop=SHOP, user_id="bench-user", records=records, window_seconds=300, max_events=50
+        )
+    )
+    r.delete(f"ss:{SHOP}:win:bench-user")
+    return result, _timed(r.ping)
+
+
+def bench_inference() -> tuple[dict[str, float], dict[str, float]]:
+    store = generate_store(n_categories=10, products_per_category=100, n_shoppers=2000)
+    model = Popularity.fit(store.interactions, PopularityConfig())
+    predictor = Predictor(model=model, version="bench", name="slipstream-popularity")
+    history = [(i.item_id, i.ts) for i in store.interactions[:5]]
+    scores = {s.item_id: s.score for s in model.ranked}
+    result = _timed(
+        lambda: predictor.recommend_batch(
+            histories=[history], k=10, excludes=[{h for h, _ in history}]
+        )
+    )
+    return result, _timed(lambda: sorted(scores.items(), key=lambda kv: -kv[1])[:10])
+
+
+def main() -> None:
+    rows = {
+        "collector: parse+normalise 10 events (vs json.loads)": bench_collector(),
+        "window update, Lua, 1 round trip (vs PING)": bench_window(),
+        "inference, popularity top-10 of 1000 (vs sort per call)": bench_inference(),
+    }
+    print(f"{'hot path':58} {'median µs':>10} {'min µs':>9} {'baseline µs':>12} {'ratio':>7}")
+    out = {}
+    for name, (measured, baseline) in rows.items():
+        ratio = measured["median_us"] / baseline["median_us"]
+        print(
+            f"{name:58} {measured['median_us']:10.1f} {measured['min_us']:9.1f} "
+            f"{baseline['median_us']:12.1f} {ratio:7.2f}"
+        )
+        out[name] = {"measured": measured, "baseline": baseline, "ratio": ratio}
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "hot_paths.json").write_text(json.dumps(out, indent=2))
+
+
+if __name__ == "__main__":
+    main()
