@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from celery import shared_task
+from django.db import OperationalError as DatabaseOperationalError
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from shopapp.events.normalise import InteractionRecord
@@ -16,17 +17,15 @@ from shopapp.events.services import interactions_ingest
 from shopapp.recs.services import popular_refresh, recommendations_refresh
 from shopapp.shops.selectors import active_shop_domains
 
-TRANSIENT = (RedisConnectionError,)
+# Errors that a retry can cure (a store restarting); anything else is a bug and fails loudly.
+RETRY_TRANSIENT: dict[str, Any] = {
+    "autoretry_for": (RedisConnectionError, DatabaseOperationalError),
+    "retry_backoff": True,
+    "max_retries": 8,
+}
 
 
-@shared_task(
-    name="slipstream.ingest.events",
-    autoretry_for=TRANSIENT,
-    retry_backoff=True,
-    max_retries=8,
-    soft_time_limit=60,
-    time_limit=90,
-)
+@shared_task(name="slipstream.ingest.events", soft_time_limit=60, time_limit=90, **RETRY_TRANSIENT)
 def ingest_events(shop: str, records: list[dict[str, Any]]) -> None:
     """A collector batch: windows and history, then a recommendation refresh per shopper."""
     users = interactions_ingest(shop=shop, records=[InteractionRecord(**r) for r in records])
@@ -34,14 +33,7 @@ def ingest_events(shop: str, records: list[dict[str, Any]]) -> None:
         refresh_recommendations.delay(shop, user_id)
 
 
-@shared_task(
-    name="slipstream.recommend.user",
-    autoretry_for=TRANSIENT,
-    retry_backoff=True,
-    max_retries=8,
-    soft_time_limit=30,
-    time_limit=45,
-)
+@shared_task(name="slipstream.recommend.user", soft_time_limit=30, time_limit=45, **RETRY_TRANSIENT)
 def refresh_recommendations(shop: str, user_id: str) -> None:
     recommendations_refresh(shop=shop, user_id=user_id)
 
