@@ -91,6 +91,10 @@ STATIC_ROOT = VAR_DIR / "static"
 COLLECTOR_MAX_BODY_BYTES = env.int("COLLECTOR_MAX_BODY_BYTES", default=1024 * 1024)
 COLLECTOR_MAX_EVENTS = env.int("COLLECTOR_MAX_EVENTS", default=500)
 DATA_UPLOAD_MAX_MEMORY_SIZE = COLLECTOR_MAX_BODY_BYTES
+# Events per minute: for a whole shop, and for one shopper (a person browses a few pages a minute;
+# hundreds of events a minute from one id is a bot or a loop).
+COLLECTOR_RATE_PER_SHOP = env.int("COLLECTOR_RATE_PER_SHOP", default=120_000)
+COLLECTOR_RATE_PER_SHOPPER = env.int("COLLECTOR_RATE_PER_SHOPPER", default=600)
 
 # The demo's stand-in for Shopify's app proxy (signs requests as Shopify would); off in production.
 DEMO_APP_PROXY = env.bool("SLIPSTREAM_DEMO_APP_PROXY", default=not PRODUCTION)

@@ -5,8 +5,12 @@ from shopapp.demo import views as demo
 from shopapp.web import collector, health, proxy
 
 urlpatterns = [
-    path("com.snowplowanalytics.snowplow/tp2", collector.tp2, name="collector-tp2"),
-    path("i", collector.pixel, name="collector-pixel"),
+    path("t/<str:key>/com.snowplowanalytics.snowplow/tp2", collector.tp2, name="collector-tp2"),
+    path("t/<str:key>/i", collector.pixel, name="collector-pixel"),
+    path("com.snowplowanalytics.snowplow/tp2", collector.tp2),  # key in ?tk=
+    path("i", collector.pixel),  # key in ?tk=
+    path("proxy/tp2", collector.proxy_tp2, name="proxy-tp2"),
+    path("proxy/i", collector.proxy_pixel, name="proxy-pixel"),
     path("proxy/recommendations", proxy.recommendations, name="proxy-recommendations"),
     path("health", health.health, name="health"),
     # The demo (embedded defaults only): a storefront and the stand-in app proxy in front of it.

@@ -2,19 +2,22 @@
 
 On a real store, https://{shop}/apps/slipstream/<path> reaches /proxy/<path> with Shopify's signed
 parameters. The demo storefront has no Shopify in front of it, so this view adds and signs the same
-parameters with the app secret and redirects, and the real, verifying proxy view answers.
+parameters with the app secret and redirects (307, so a POST stays a POST with its body), and the
+real, verifying proxy view answers.
 """
 
 from __future__ import annotations
 
 from django.conf import settings
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse
+from django.views.decorators.csrf import csrf_exempt
 
 from shopapp.shopify.signatures import app_proxy_sign
 
 DEMO_SHOP = "slipstream-demo.myshopify.com"
 
 
+@csrf_exempt
 def app_proxy(request: HttpRequest, path: str) -> HttpResponse:
     if not settings.DEMO_APP_PROXY:
         raise Http404("the demo app proxy is off")
@@ -23,6 +26,7 @@ def app_proxy(request: HttpRequest, path: str) -> HttpResponse:
         {"shop": DEMO_SHOP, "logged_in_customer_id": "", "path_prefix": "/apps/slipstream"}
     )
     query = app_proxy_sign(params=params, secret=settings.SHOPIFY_API_SECRET)
-    response = HttpResponseRedirect(f"/proxy/{path}?{query}")
+    response = HttpResponse(status=307)
+    response["Location"] = f"/proxy/{path}?{query}"
     response["Cache-Control"] = "no-store"
     return response

@@ -14,7 +14,14 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from shopapp.events.tp2 import EventError, event_fields, json_field, self_describing
+from shopapp.events.schemas import schema_errors
+from shopapp.events.tp2 import (
+    EventError,
+    SelfDescribing,
+    event_fields,
+    json_field,
+    self_describing,
+)
 
 INTERACTIONS = ("view", "cart", "purchase", "rec_impression", "rec_click")
 # The interactions that say what a shopper wants; widget measurements stay out of the window.
@@ -122,9 +129,9 @@ def tp2_normalise(*, shop: str, raw: Any, received_at: float) -> list[Interactio
     if not user_id:
         raise EventError("no shopper id (uid or duid)")
     ts = _event_time(fields, received_at)
-    schema, data = self_describing(json_field(fields, "ue_pr", "ue_px"), what="ue_pr")
-    schema, data = self_describing(data, what="unstruct_event data")
-    pairs = _interactions_of(schema, data, _entities(fields))
+    envelope = self_describing(json_field(fields, "ue_pr", "ue_px"), what="ue_pr")
+    event = self_describing(envelope.data, what="unstruct_event data")
+    pairs = _interactions_of(event, _entities(fields))
     return [
         interaction_build(
             shop=shop,
@@ -145,39 +152,44 @@ def _event_uuid(eid: str | None) -> str:
         raise EventError("eid is not a UUID") from None
 
 
-def _entities(fields: Mapping[str, str]) -> list[tuple[str, Any]]:
+def _entities(fields: Mapping[str, str]) -> list[SelfDescribing]:
     contexts = json_field(fields, "co", "cx")
     if contexts is None:
         return []
-    _, items = self_describing(contexts, what="co")
+    items = self_describing(contexts, what="co").data
     if not isinstance(items, list):
         raise EventError("contexts data is not an array")
     return [self_describing(item, what="context entity") for item in items]
 
 
 def _interactions_of(
-    schema: str, data: Any, entities: list[tuple[str, Any]]
+    event: SelfDescribing, entities: list[SelfDescribing]
 ) -> list[tuple[str, str]]:
+    data = event.data
     if not isinstance(data, dict):
         raise EventError("event data is not an object")
-    if schema == ECOMMERCE_ACTION:
+    if event.schema == ECOMMERCE_ACTION:
         kind = ACTION_INTERACTIONS.get(str(data.get("type")))
         if kind is None:
             return []  # list views, checkout steps, refunds: not preference signals (yet)
         products = [
-            e.get("id") for name, e in entities if name == PRODUCT_ENTITY and isinstance(e, dict)
+            e.data.get("id")
+            for e in entities
+            if e.schema == PRODUCT_ENTITY and isinstance(e.data, dict)
         ]
         if not products:
             raise EventError(f"{data.get('type')} without a product entity")
         return [(kind, str(p)) for p in products]
-    if schema == REC_CLICK:
-        return [("rec_click", str(data.get("item_id", "")))]
-    if schema == REC_IMPRESSION:
-        items = data.get("items")
-        if not isinstance(items, list) or not items:
-            raise EventError("recommendation_impression without items")
-        return [("rec_impression", str(item)) for item in items]
-    raise EventError(f"unsupported event schema {schema}")
+    errors = schema_errors(schema=event.schema, version=event.version, data=data)
+    if errors is None:
+        raise EventError(f"unsupported event schema {event.schema}/{event.version}")
+    if errors:
+        raise EventError(f"{event.schema} invalid: {'; '.join(errors[:3])}")
+    if event.schema == REC_CLICK:
+        return [("rec_click", data["item_id"])]
+    if event.schema == REC_IMPRESSION:
+        return [("rec_impression", str(item)) for item in data["items"]]
+    raise EventError(f"unsupported event schema {event.schema}")
 
 
 def offline_normalise(*, shop: str, row: Mapping[str, Any]) -> InteractionRecord:

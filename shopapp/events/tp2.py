@@ -11,6 +11,7 @@ import binascii
 import json
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 PAYLOAD_DATA_RE = re.compile(
@@ -81,11 +82,17 @@ def json_field(fields: Mapping[str, str], plain: str, encoded: str) -> Any | Non
         raise EventError(f"{plain}/{encoded} is not valid JSON") from None
 
 
-def self_describing(doc: Any, *, what: str) -> tuple[str, Any]:
-    """(schema name, data) of a self-describing JSON; the name is `vendor/name` without version."""
+@dataclass(frozen=True, slots=True)
+class SelfDescribing:
+    schema: str  # `vendor/name`, without the version
+    version: str  # `model-revision-addition`
+    data: Any
+
+
+def self_describing(doc: Any, *, what: str) -> SelfDescribing:
     if not isinstance(doc, dict) or "schema" not in doc or "data" not in doc:
         raise EventError(f"{what} is not self-describing JSON")
     match = IGLU_URI_RE.match(str(doc["schema"]))
     if not match:
         raise EventError(f"{what} has an invalid schema URI")
-    return f"{match.group(1)}/{match.group(2)}", doc["data"]
+    return SelfDescribing(f"{match.group(1)}/{match.group(2)}", match.group(3), doc["data"])

@@ -1,6 +1,12 @@
 from __future__ import annotations
 
+import secrets
+
 from django.db import models
+
+
+def new_tracking_key() -> str:
+    return secrets.token_urlsafe(18)
 
 
 class Shop(models.Model):
@@ -9,6 +15,11 @@ class Shop(models.Model):
     domain = models.CharField(max_length=255, unique=True)  # the myshopify domain
     installed_at = models.DateTimeField(auto_now_add=True)
     uninstalled_at = models.DateTimeField(null=True, blank=True)
+    # Public, in every storefront page: it names the shop to the collector, it proves nothing.
+    # Rotating it (a new key) cuts off whoever copied the old one.
+    tracking_key = models.CharField(max_length=64, unique=True, default=new_tracking_key)
+    # Origins allowed to post events besides https://{domain} (e.g. the shop's primary domain).
+    storefront_origins = models.JSONField(default=list, blank=True)
 
     def __str__(self) -> str:
         return self.domain

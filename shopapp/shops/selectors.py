@@ -1,10 +1,16 @@
-"""Reads of shops, cached per process for the hot paths (collector, ingest, app proxy)."""
+"""Reads of shops. The collector's hot path reads through a short per-process cache."""
 
 from __future__ import annotations
 
+import threading
+import time
 from dataclasses import dataclass
 
 from shopapp.shops.models import Shop, ShopSettings
+
+# How stale a cached shop may be on the collector's hot path: a settings change or an uninstall
+# reaches every web process within this many seconds.
+CACHE_TTL_S = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,6 +25,7 @@ class ShopConfig:
     recommendation_count: int
     serving_alias: str
     exclude_window_items: bool
+    allowed_origins: frozenset[str]
 
 
 def active_shop_domains() -> list[str]:
@@ -27,7 +34,44 @@ def active_shop_domains() -> list[str]:
 
 def shop_config_get(*, domain: str) -> ShopConfig | None:
     """The shop's configuration, or None when the shop is unknown."""
-    shop = Shop.objects.filter(domain=domain).select_related("settings").first()
+    return _config(Shop.objects.filter(domain=domain).select_related("settings").first())
+
+
+def shop_config_by_tracking_key(*, key: str) -> ShopConfig | None:
+    return _config(Shop.objects.filter(tracking_key=key).select_related("settings").first())
+
+
+_cache: dict[tuple[str, str], tuple[float, ShopConfig | None]] = {}
+_cache_lock = threading.Lock()
+
+
+def shop_config_cached(*, domain: str | None = None, key: str | None = None) -> ShopConfig | None:
+    """shop_config_get / shop_config_by_tracking_key through a CACHE_TTL_S per-process cache."""
+    cache_key = ("domain", domain) if domain is not None else ("key", key or "")
+    now = time.monotonic()
+    with _cache_lock:
+        hit = _cache.get(cache_key)
+    if hit is not None and now - hit[0] < CACHE_TTL_S:
+        return hit[1]
+    config = (
+        shop_config_get(domain=domain)
+        if domain is not None
+        else shop_config_by_tracking_key(key=key or "")
+    )
+    with _cache_lock:
+        if len(_cache) > 10_000:  # bounded: a flood of made-up keys cannot grow it for ever
+            _cache.clear()
+        _cache[cache_key] = (now, config)
+    return config
+
+
+def shop_cache_clear() -> None:
+    """Forget cached shops in this process (tests; an operator's shell after a manual change)."""
+    with _cache_lock:
+        _cache.clear()
+
+
+def _config(shop: Shop | None) -> ShopConfig | None:
     if shop is None:
         return None
     try:
@@ -43,4 +87,5 @@ def shop_config_get(*, domain: str) -> ShopConfig | None:
         recommendation_count=s.recommendation_count,
         serving_alias=s.serving_alias,
         exclude_window_items=s.exclude_window_items,
+        allowed_origins=frozenset([f"https://{shop.domain}", *shop.storefront_origins]),
     )

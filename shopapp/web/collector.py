@@ -1,15 +1,21 @@
-"""The Snowplow-compatible collector: POST /com.snowplowanalytics.snowplow/tp2 and GET /i.
+"""The Snowplow-compatible collector (docs/collector-protocol.md).
 
-Validate, normalise, hand the batch to the ingest queue, answer. Bad input gets a 4xx with its
-reason (permanent: the tracker drops it); only a queue we cannot reach gets 503 (the tracker
-retries). An event is accepted only once it is in the queue.
+Two ways in, one pipeline:
+- direct: `/t/<tracking key>/com.snowplowanalytics.snowplow/tp2` and `/t/<key>/i` (or the bare
+  Snowplow paths with `?tk=<key>`); the key names the shop, a browser's Origin must be the shop's;
+- through Shopify's app proxy: `/proxy/tp2`, `/proxy/i`, signed by Shopify, which also tells us the
+  logged-in customer.
+
+Validate, normalise, count against the rate limits, hand the batch to the ingest queue, answer.
+Bad input gets a 4xx with its reason (permanent: the tracker drops it); only what a retry can cure
+gets 429/503. An event is accepted only once it is in the queue.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections import defaultdict
+from collections import Counter
 from typing import Any
 
 from django.conf import settings
@@ -19,9 +25,12 @@ from kombu.exceptions import OperationalError
 from redis.exceptions import RedisError
 
 from shopapp.events.normalise import InteractionRecord, tp2_normalise
+from shopapp.events.ratelimit import Limits, rate_check
 from shopapp.events.rejections import rejections_record
 from shopapp.events.tp2 import EventError, PayloadError, payload_parse
-from shopapp.shops.selectors import shop_config_get
+from shopapp.redis import get_redis
+from shopapp.shopify.signatures import SignatureRejected, app_proxy_verify
+from shopapp.shops.selectors import ShopConfig, shop_config_cached
 from shopapp.web.cors import with_cors
 from workers.tasks import ingest_events
 
@@ -32,30 +41,84 @@ GIF = (
 )
 
 
-def _answer(request: HttpRequest, status: int, body: dict[str, Any]) -> HttpResponse:
-    return with_cors(request, JsonResponse(body, status=status))
+def _answer(
+    request: HttpRequest, status: int, body: dict[str, Any], headers: dict[str, str] | None = None
+) -> HttpResponse:
+    return with_cors(request, JsonResponse(body, status=status, headers=headers))
 
 
 @csrf_exempt
-def tp2(request: HttpRequest) -> HttpResponse:
+def tp2(request: HttpRequest, key: str | None = None) -> HttpResponse:
     if request.method == "OPTIONS":
         return with_cors(request, HttpResponse(status=204))
-    if request.method != "POST":
-        return _answer(request, 405, {"error": "use POST"})
-    length = int(request.headers.get("Content-Length") or 0)
-    if length > settings.COLLECTOR_MAX_BODY_BYTES:
-        return _answer(request, 413, {"error": f"body over {settings.COLLECTOR_MAX_BODY_BYTES} B"})
-    try:
-        events = payload_parse(request.body, max_events=settings.COLLECTOR_MAX_EVENTS)
-    except PayloadError as exc:
-        return _answer(request, 400, {"error": str(exc)})
-    return _collect(request, events)
+    shop = _identify_direct(request, key)
+    return shop if isinstance(shop, HttpResponse) else _post(request, shop, customer_id=None)
 
 
 @csrf_exempt
-def pixel(request: HttpRequest) -> HttpResponse:
+def pixel(request: HttpRequest, key: str | None = None) -> HttpResponse:
     """GET /i: one event as query parameters (the trackers' GET method); answers a 1x1 GIF."""
-    response = _collect(request, [request.GET.dict()])
+    shop = _identify_direct(request, key)
+    if isinstance(shop, HttpResponse):
+        return shop
+    return _gif(request, _collect(request, [_get_event(request)], shop, customer_id=None))
+
+
+@csrf_exempt
+def proxy_tp2(request: HttpRequest) -> HttpResponse:
+    verified = _identify_proxy(request)
+    if isinstance(verified, HttpResponse):
+        return verified
+    shop, customer_id = verified
+    return _post(request, shop, customer_id=customer_id)
+
+
+def proxy_pixel(request: HttpRequest) -> HttpResponse:
+    verified = _identify_proxy(request)
+    if isinstance(verified, HttpResponse):
+        return verified
+    shop, customer_id = verified
+    return _gif(request, _collect(request, [_get_event(request)], shop, customer_id=customer_id))
+
+
+def _identify_direct(request: HttpRequest, key: str | None) -> ShopConfig | HttpResponse:
+    key = key or request.GET.get("tk", "")
+    shop = shop_config_cached(key=key) if key else None
+    if shop is None:
+        return _answer(request, 404, {"error": "unknown tracking key"})
+    origin = request.headers.get("Origin")
+    if origin is not None and origin not in shop.allowed_origins:
+        return _answer(request, 403, {"error": f"origin {origin} may not post for this shop"})
+    return _usable(request, shop)
+
+
+def _identify_proxy(request: HttpRequest) -> tuple[ShopConfig, str | None] | HttpResponse:
+    verified = app_proxy_verify(
+        url=request.build_absolute_uri(), shop_param=request.GET.get("shop")
+    )
+    if isinstance(verified, SignatureRejected):
+        return _answer(request, verified.status, {"error": verified.reason})
+    shop = shop_config_cached(domain=verified.shop)
+    if shop is None:
+        return _answer(request, 404, {"error": "unknown shop"})
+    usable = _usable(request, shop)
+    return usable if isinstance(usable, HttpResponse) else (usable, verified.logged_in_customer_id)
+
+
+def _usable(request: HttpRequest, shop: ShopConfig) -> ShopConfig | HttpResponse:
+    if not shop.active:
+        return _answer(request, 403, {"error": "the shop has uninstalled Slipstream"})
+    if not shop.tracking_enabled:
+        return _answer(request, 403, {"error": "tracking is off for this shop"})
+    return shop
+
+
+def _get_event(request: HttpRequest) -> dict[str, str]:
+    proxy_params = {"shop", "logged_in_customer_id", "path_prefix", "timestamp", "signature", "tk"}
+    return {k: v for k, v in request.GET.dict().items() if k not in proxy_params}
+
+
+def _gif(request: HttpRequest, response: HttpResponse) -> HttpResponse:
     if response.status_code != 200:
         return response
     gif = HttpResponse(GIF, content_type="image/gif")
@@ -63,51 +126,89 @@ def pixel(request: HttpRequest) -> HttpResponse:
     return with_cors(request, gif)
 
 
-def _collect(request: HttpRequest, events: list[Any]) -> HttpResponse:
-    received_at = time.time()
-    by_shop: dict[str, list[InteractionRecord]] = defaultdict(list)
-    rejected: dict[str, list[tuple[str, object]]] = defaultdict(list)
-    unknown_shop = 0
-    for raw in events:
-        shop = raw.get("aid", "") if isinstance(raw, dict) else ""
-        config = shop_config_get(domain=shop) if isinstance(shop, str) and shop else None
-        if config is None or not config.active:
-            unknown_shop += 1
-            continue
-        try:
-            by_shop[shop].extend(tp2_normalise(shop=shop, raw=raw, received_at=received_at))
-        except EventError as exc:
-            rejected[shop].append((str(exc), raw))
-    if unknown_shop == len(events):
-        return _answer(request, 404, {"error": "unknown or uninstalled shop (aid)"})
+def _post(request: HttpRequest, shop: ShopConfig, customer_id: str | None) -> HttpResponse:
+    if request.method != "POST":
+        return _answer(request, 405, {"error": "use POST"})
     try:
-        for shop, records in by_shop.items():
-            if records:
-                ingest_events.delay(shop, [rec.as_dict() for rec in records])
-    except OperationalError:
+        length = int(request.headers.get("Content-Length") or 0)
+    except ValueError:
+        return _answer(request, 400, {"error": "invalid Content-Length"})
+    if length > settings.COLLECTOR_MAX_BODY_BYTES:
+        return _answer(request, 413, {"error": f"body over {settings.COLLECTOR_MAX_BODY_BYTES} B"})
+    try:
+        events = payload_parse(request.body, max_events=settings.COLLECTOR_MAX_EVENTS)
+    except PayloadError as exc:
+        return _answer(request, 400, {"error": str(exc)})
+    return _collect(request, events, shop, customer_id=customer_id)
+
+
+def _collect(
+    request: HttpRequest, events: list[Any], shop: ShopConfig, customer_id: str | None
+) -> HttpResponse:
+    """Normalise, rate-limit and enqueue one request's events for one identified shop."""
+    received_at = time.time()
+    if customer_id is not None or request.path.startswith("/proxy/"):
+        events = [_as_customer(raw, customer_id) for raw in events]
+    records: list[InteractionRecord] = []
+    rejected: list[tuple[str, object]] = []
+    for raw in events:
+        try:
+            records.extend(tp2_normalise(shop=shop.domain, raw=raw, received_at=received_at))
+        except EventError as exc:
+            rejected.append((str(exc), raw))
+    try:
+        retry_after = _rate_limited(shop.domain, events, received_at)
+        if retry_after is not None:
+            return _answer(
+                request,
+                429,
+                {"error": "rate limit exceeded, retry later"},
+                headers={"Retry-After": str(retry_after)},
+            )
+        if records:
+            ingest_events.delay(shop.domain, [rec.as_dict() for rec in records])
+    except (OperationalError, RedisError):
         log.exception("ingest queue unreachable")
         return _answer(request, 503, {"error": "queue unavailable, retry"})
-    return _finish(request, events, by_shop, rejected, unknown_shop)
+    return _finish(request, shop.domain, len(events), records, rejected)
+
+
+def _as_customer(raw: Any, customer_id: str | None) -> Any:
+    """Through the app proxy Shopify tells us who is logged in: that, not the client, sets uid."""
+    if not isinstance(raw, dict):
+        return raw
+    trusted = {k: v for k, v in raw.items() if k != "uid"}
+    if customer_id:
+        trusted["uid"] = customer_id
+    return trusted
+
+
+def _rate_limited(shop: str, events: list[Any], now: float) -> int | None:
+    shoppers = Counter(
+        str(raw.get("uid") or raw.get("duid") or "-") if isinstance(raw, dict) else "-"
+        for raw in events
+    )
+    limits = Limits(
+        per_shop=settings.COLLECTOR_RATE_PER_SHOP, per_shopper=settings.COLLECTOR_RATE_PER_SHOPPER
+    )
+    return rate_check(r=get_redis(), shop=shop, per_shopper=shoppers, limits=limits, now=now)
 
 
 def _finish(
     request: HttpRequest,
-    events: list[Any],
-    by_shop: dict[str, list[InteractionRecord]],
-    rejected: dict[str, list[tuple[str, object]]],
-    unknown_shop: int,
+    shop: str,
+    n_events: int,
+    records: list[InteractionRecord],
+    rejected: list[tuple[str, object]],
 ) -> HttpResponse:
-    reasons = [reason for rows in rejected.values() for reason, _ in rows]
     try:
-        for shop, rows in rejected.items():
-            rejections_record(shop=shop, rejected=rows)
+        rejections_record(shop=shop, rejected=rejected)
     except RedisError:
-        log.warning("could not keep %d rejected events for inspection", len(reasons))
+        log.warning("could not keep %d rejected events for inspection", len(rejected))
     body = {
-        "accepted": len(events) - len(reasons) - unknown_shop,
-        "interactions": sum(len(r) for r in by_shop.values()),
-        "rejected": len(reasons) + unknown_shop,
-        "reasons": sorted(set(reasons))[:10],
+        "accepted": n_events - len(rejected),
+        "interactions": len(records),
+        "rejected": len(rejected),
+        "reasons": sorted({reason for reason, _ in rejected})[:10],
     }
-    status = 400 if body["accepted"] == 0 else 200
-    return _answer(request, status, body)
+    return _answer(request, 400 if body["accepted"] == 0 else 200, body)

@@ -21,6 +21,7 @@ from shopapp.demo.seed import demo_seed, demo_train
 from shopapp.demo.shoppers import shoppers_run
 from shopapp.devredis import local_redis_stop
 from shopapp.recs.services import popular_refresh
+from shopapp.shops.models import Shop
 
 
 def _port(preferred: int) -> int:
@@ -62,11 +63,12 @@ class Command(BaseCommand):
         stop = threading.Event()
         self._on_signals(stop)
         base = f"http://127.0.0.1:{port}"
+        key = Shop.objects.values_list("tracking_key", flat=True).get(domain=DEMO_SHOP)
         threading.Thread(
             target=shoppers_run,
             daemon=True,
             kwargs={
-                "endpoint": base,
+                "endpoint": f"{base}/t/{key}",
                 "shop": DEMO_SHOP,
                 "products": products,
                 "stop": stop,
@@ -153,7 +155,7 @@ class Command(BaseCommand):
                 f"  Demo storefront:  {base}/demo/store/\n"
                 f"  A product page:   {base}/products/{handle}\n"
                 f"  Dashboard:        {base}/demo/dashboard/\n"
-                f"  Collector:        {base}/com.snowplowanalytics.snowplow/tp2\n"
+                f"  Collector:        {base}/t/<tracking key>/com.snowplowanalytics.snowplow/tp2\n"
                 f"Simulated shoppers are browsing. Press Ctrl-C to stop everything.\n"
             )
         )
