@@ -59,3 +59,10 @@ def shared_data(name: str) -> Path:
             pytest.fail(f"{path} is required under CI=true")
         pytest.skip(f"{path} is absent (public datasets live beside the repo in ../shared/data)")
     return path
+
+
+@pytest.fixture
+def tracking_key(shop: str) -> str:
+    from shopapp.shops.models import Shop
+
+    return Shop.objects.values_list("tracking_key", flat=True).get(domain=shop)

@@ -66,3 +66,21 @@ def page_view(*, shop: str) -> dict[str, str]:
 
 def payload(*events: dict[str, Any]) -> bytes:
     return json.dumps({"schema": PAYLOAD, "data": list(events)}).encode()
+
+
+def slipstream_event(
+    *, shop: str, name: str, data: dict[str, Any], version: str = "1-0-0", duid: str = "v1"
+) -> dict[str, str]:
+    ue = {
+        "schema": UNSTRUCT,
+        "data": {"schema": f"iglu:app.slipstream/{name}/jsonschema/{version}", "data": data},
+    }
+    return {
+        "e": "ue",
+        "eid": str(uuid.uuid4()),
+        "tv": "js-slipstream-0.1",
+        "p": "web",
+        "aid": shop,
+        "duid": duid,
+        "ue_pr": json.dumps(ue),
+    }

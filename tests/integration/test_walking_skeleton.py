@@ -104,7 +104,7 @@ def _poll_proxy(shop: str, visitor: str, timeout: float = 45.0) -> dict[str, Any
 
 
 def test_tracker_event_becomes_a_recommendation_served_by_the_app_proxy(
-    live_server: Any, shop: str, tmp_path: Path
+    live_server: Any, shop: str, tracking_key: str, tmp_path: Path
 ) -> None:
     ShopSettings.objects.filter(shop__domain=shop).update(recommendation_count=3)
     tracking_uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
@@ -116,7 +116,7 @@ def test_tracker_event_becomes_a_recommendation_served_by_the_app_proxy(
     }
 
     with celery_worker(env=env, log_path=tmp_path / "worker.log", queues="ingest,recommend"):
-        _track_two_product_views(live_server.url, shop)
+        _track_two_product_views(f"{live_server.url}/t/{tracking_key}", shop)
         body = _poll_proxy(shop, "visitor-1")
         refresh_popular_lists.delay()  # what beat runs every minute
         newcomer = _poll_proxy(shop, "first-visit")

@@ -6,7 +6,7 @@ import pytest
 
 from shopapp.events.normalise import offline_normalise, tp2_normalise
 from shopapp.events.tp2 import EventError, PayloadError, payload_parse
-from tests.tp2 import page_view, payload, product_event
+from tests.tp2 import page_view, payload, product_event, slipstream_event
 
 SHOP = "s.myshopify.com"
 NOW = 1_767_225_600.0  # the events' device time
@@ -152,3 +152,59 @@ def test_broken_offline_rows_are_rejected_with_their_reason(
 ) -> None:
     with pytest.raises(EventError, match=rf"^{re.escape(reason)}$"):
         offline_normalise(shop=SHOP, row=row)
+
+
+def test_recommendation_click_and_impression_follow_our_published_schemas() -> None:
+    click = slipstream_event(
+        shop=SHOP,
+        name="recommendation_click",
+        data={
+            "item_id": "9",
+            "position": 2,
+            "model_version": "slipstream-popularity/3",
+            "placement": "product",
+        },
+    )
+    [rec] = tp2_normalise(shop=SHOP, raw=click, received_at=NOW)
+    assert (rec.interaction, rec.item_id, rec.event_id) == ("rec_click", "9", click["eid"])
+    shown = slipstream_event(
+        shop=SHOP,
+        name="recommendation_impression",
+        data={"items": ["4", "5"], "model_version": "", "placement": "product"},
+    )
+    records = tp2_normalise(shop=SHOP, raw=shown, received_at=NOW)
+    assert [(r.interaction, r.item_id, r.event_id) for r in records] == [
+        ("rec_impression", "4", shown["eid"]),
+        ("rec_impression", "5", f"{shown['eid']}:1"),
+    ]
+
+
+def test_an_event_breaking_our_schema_is_rejected_with_the_schema_errors() -> None:
+    click = slipstream_event(
+        shop=SHOP,
+        name="recommendation_click",
+        data={
+            "item_id": "9",
+            "position": -1,
+            "model_version": "v",
+            "placement": "product",
+            "extra": True,
+        },
+    )
+    with pytest.raises(EventError) as caught:
+        tp2_normalise(shop=SHOP, raw=click, received_at=NOW)
+    assert str(caught.value) == (
+        "app.slipstream/recommendation_click invalid: "
+        "(root): Additional properties are not allowed ('extra' was unexpected); "
+        "position: -1 is less than the minimum of 0"
+    )
+
+
+def test_an_unpublished_schema_version_is_unsupported() -> None:
+    click = slipstream_event(shop=SHOP, name="recommendation_click", version="2-0-0", data={})
+    with pytest.raises(
+        EventError,
+        match=r"^unsupported event schema "
+        r"app\.slipstream/recommendation_click/2-0-0$",
+    ):
+        tp2_normalise(shop=SHOP, raw=click, received_at=NOW)

@@ -2,30 +2,39 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 from collections.abc import Iterator
+from typing import Any
 
 import kombu.pools
 import pytest
+from django.conf import settings
 from django.test import Client
 
 from shopapp import celery_app
 from shopapp.events.rejections import rejections_list
 from shopapp.redis import get_redis
+from shopapp.shopify.signatures import app_proxy_sign
+from shopapp.shops.models import Shop, ShopSettings
+from shopapp.shops.selectors import shop_cache_clear
 from tests.tp2 import page_view, payload, product_event
 
-URL = "/com.snowplowanalytics.snowplow/tp2"
 
-
-def _post(body: bytes, origin: str = "https://store.example") -> tuple[int, dict[str, object], str]:
-    response = Client().post(URL, body, content_type="application/json", HTTP_ORIGIN=origin)
+def _post(url: str, body: bytes, origin: str | None) -> tuple[int, dict[str, Any], str | None]:
+    headers = {"Origin": origin} if origin else {}
+    response = Client().post(url, body, content_type="application/json", headers=headers)
     return (
         response.status_code,
         json.loads(response.content),
-        response["Access-Control-Allow-Origin"],
+        response.headers.get("Access-Control-Allow-Origin"),
     )
 
 
-def _queued(shop: str) -> list[list[dict[str, object]]]:
+def _direct(key: str, shop: str, body: bytes) -> tuple[int, dict[str, Any], str | None]:
+    return _post(f"/t/{key}/com.snowplowanalytics.snowplow/tp2", body, f"https://{shop}")
+
+
+def _queued(shop: str) -> list[list[dict[str, Any]]]:
     """The batches waiting on the ingest queue for this shop (kombu keeps a Redis list)."""
     batches = []
     for raw in get_redis().lrange("ingest", 0, -1):
@@ -42,10 +51,10 @@ def _empty_queue() -> Iterator[None]:
     get_redis().delete("ingest")
 
 
-def test_valid_batch_is_queued_and_acknowledged(shop: str) -> None:
+def test_valid_batch_is_queued_and_acknowledged(shop: str, tracking_key: str) -> None:
     view = product_event(shop=shop, item="5", duid="v7")
-    status, body, cors = _post(payload(page_view(shop=shop), view))
-    assert (status, cors) == (200, "https://store.example")
+    status, body, cors = _direct(tracking_key, shop, payload(page_view(shop=shop), view))
+    assert (status, cors) == (200, f"https://{shop}")
     assert body == {"accepted": 2, "interactions": 1, "rejected": 0, "reasons": []}
     [[record]] = _queued(shop)
     assert (record["user_id"], record["item_id"], record["interaction"], record["event_id"]) == (
@@ -56,9 +65,21 @@ def test_valid_batch_is_queued_and_acknowledged(shop: str) -> None:
     )
 
 
-def test_invalid_events_are_rejected_and_kept_while_the_rest_is_accepted(shop: str) -> None:
+def test_the_key_may_also_come_as_a_query_parameter(shop: str, tracking_key: str) -> None:
+    status, _, _ = _post(
+        f"/com.snowplowanalytics.snowplow/tp2?tk={tracking_key}",
+        payload(product_event(shop=shop, item="5")),
+        None,
+    )
+    assert status == 200
+    assert len(_queued(shop)) == 1
+
+
+def test_invalid_events_are_rejected_and_kept_while_the_rest_is_accepted(
+    shop: str, tracking_key: str
+) -> None:
     good, bad = product_event(shop=shop, item="5"), product_event(shop=shop, item="6", eid="x")
-    status, body, _ = _post(payload(good, bad))
+    status, body, _ = _direct(tracking_key, shop, payload(good, bad))
     assert (status, body) == (
         200,
         {"accepted": 1, "interactions": 1, "rejected": 1, "reasons": ["eid is not a UUID"]},
@@ -67,35 +88,148 @@ def test_invalid_events_are_rejected_and_kept_while_the_rest_is_accepted(shop: s
     assert len(_queued(shop)) == 1
 
 
-def test_a_batch_with_nothing_valid_is_a_permanent_400(shop: str) -> None:
-    status, body, cors = _post(payload(product_event(shop=shop, item="5", eid="x")))
-    assert (status, body["accepted"], cors) == (400, 0, "https://store.example")
+def test_a_batch_with_nothing_valid_is_a_permanent_400(shop: str, tracking_key: str) -> None:
+    status, body, cors = _direct(
+        tracking_key, shop, payload(product_event(shop=shop, item="5", eid="x"))
+    )
+    assert (status, body["accepted"], cors) == (400, 0, f"https://{shop}")
     assert _queued(shop) == []
 
 
-def test_unknown_shop_is_404(db: None) -> None:
-    status, body, _ = _post(payload(page_view(shop="nobody.myshopify.com")))
-    assert (status, body) == (404, {"error": "unknown or uninstalled shop (aid)"})
+def test_events_naming_another_shop_are_rejected(shop: str, tracking_key: str) -> None:
+    status, body, _ = _direct(
+        tracking_key, shop, payload(product_event(shop="other.myshopify.com", item="5"))
+    )
+    assert (status, body["reasons"]) == (400, ["aid does not name this shop"])
 
 
-def test_malformed_body_is_400_not_500(db: None) -> None:
-    status, body, _ = _post(b"\xff\xfe garbage")
+def test_unknown_key_is_404(db: None) -> None:
+    status, body, _ = _post(
+        "/t/nope/com.snowplowanalytics.snowplow/tp2",
+        payload(page_view(shop="x.myshopify.com")),
+        None,
+    )
+    assert (status, body) == (404, {"error": "unknown tracking key"})
+
+
+def test_a_foreign_origin_is_403(shop: str, tracking_key: str) -> None:
+    status, body, cors = _post(
+        f"/t/{tracking_key}/com.snowplowanalytics.snowplow/tp2",
+        payload(page_view(shop=shop)),
+        "https://evil.example",
+    )
+    assert (status, body) == (
+        403,
+        {"error": "origin https://evil.example may not post for this shop"},
+    )
+    assert cors == "https://evil.example"  # readable, so the tracker drops it instead of retrying
+
+
+def test_the_shops_other_storefront_origins_are_allowed(shop: str, tracking_key: str) -> None:
+    Shop.objects.filter(domain=shop).update(storefront_origins=["https://www.shop.example"])
+
+    shop_cache_clear()
+    status, _, _ = _post(
+        f"/t/{tracking_key}/com.snowplowanalytics.snowplow/tp2",
+        payload(page_view(shop=shop)),
+        "https://www.shop.example",
+    )
+    assert status == 200
+
+
+def test_uninstalled_shop_or_tracking_off_is_403(shop: str, tracking_key: str) -> None:
+    ShopSettings.objects.filter(shop__domain=shop).update(tracking_enabled=False)
+    shop_cache_clear()
+    assert _direct(tracking_key, shop, payload(page_view(shop=shop)))[:2] == (
+        403,
+        {"error": "tracking is off for this shop"},
+    )
+    Shop.objects.filter(domain=shop).update(uninstalled_at="2026-01-01T00:00:00Z")
+    shop_cache_clear()
+    assert _direct(tracking_key, shop, payload(page_view(shop=shop)))[:2] == (
+        403,
+        {"error": "the shop has uninstalled Slipstream"},
+    )
+
+
+def test_malformed_body_is_400_not_500(shop: str, tracking_key: str) -> None:
+    status, body, _ = _direct(tracking_key, shop, b"\xff\xfe garbage")
     assert status == 400
     assert str(body["error"]).startswith("body is not JSON")
 
 
-def test_oversized_body_is_413(db: None) -> None:
-    status, _, _ = _post(b" " * (1024 * 1024 + 1))
-    assert status == 413
+def test_oversized_body_is_413(shop: str, tracking_key: str) -> None:
+    assert _direct(tracking_key, shop, b" " * (1024 * 1024 + 1))[0] == 413
+
+
+def test_a_shopper_past_the_rate_limit_gets_429_with_retry_after(
+    shop: str, tracking_key: str, settings: Any
+) -> None:
+    settings.COLLECTOR_RATE_PER_SHOPPER = 3
+    body = payload(*[product_event(shop=shop, item=str(n), duid="busy") for n in range(2)])
+    assert _direct(tracking_key, shop, body)[0] == 200
+    response = Client().post(
+        f"/t/{tracking_key}/com.snowplowanalytics.snowplow/tp2",
+        body,
+        content_type="application/json",
+        HTTP_ORIGIN=f"https://{shop}",
+    )
+    assert response.status_code == 429
+    assert 1 <= int(response["Retry-After"]) <= 60
+    assert len(_queued(shop)) == 1  # the refused batch was not queued
+    other = payload(product_event(shop=shop, item="9", duid="calm"))
+    assert _direct(tracking_key, shop, other)[0] == 200  # other shoppers are not affected
+
+
+def test_get_pixel_collects_one_event(shop: str, tracking_key: str) -> None:
+    event = product_event(shop=shop, item="5", duid="g1")
+    response = Client().get(f"/t/{tracking_key}/i", event)
+    assert (response.status_code, response["Content-Type"]) == (200, "image/gif")
+    [[record]] = _queued(shop)
+    assert (record["user_id"], record["item_id"]) == ("g1", "5")
 
 
 def test_preflight_allows_the_storefront_origin() -> None:
     response = Client().options(
-        URL, HTTP_ORIGIN="https://shop.example", HTTP_ACCESS_CONTROL_REQUEST_METHOD="POST"
+        "/t/any/com.snowplowanalytics.snowplow/tp2",
+        HTTP_ORIGIN="https://shop.example",
+        HTTP_ACCESS_CONTROL_REQUEST_METHOD="POST",
     )
     assert response.status_code == 204
     assert response["Access-Control-Allow-Origin"] == "https://shop.example"
     assert response["Access-Control-Allow-Headers"] == "Content-Type, SP-Anonymous"
+
+
+def _proxy_url(shop: str, customer: str = "", secret: str | None = None) -> str:
+    query = app_proxy_sign(
+        params={"shop": shop, "logged_in_customer_id": customer, "path_prefix": "/apps/slipstream"},
+        secret=secret or settings.SHOPIFY_API_SECRET,
+        now=time.time(),
+    )
+    return f"/proxy/tp2?{query}"
+
+
+def test_through_the_app_proxy_shopify_says_who_is_logged_in(shop: str) -> None:
+    spoofed = product_event(shop=shop, item="5", duid="v1", uid="someone-else")
+    status, _, _ = _post(_proxy_url(shop, customer="777"), payload(spoofed), None)
+    assert status == 200
+    [[record]] = _queued(shop)
+    assert record["user_id"] == "777"
+
+
+def test_through_the_app_proxy_a_logged_out_shopper_cannot_claim_a_customer_id(shop: str) -> None:
+    spoofed = product_event(shop=shop, item="5", duid="v1", uid="someone-else")
+    assert _post(_proxy_url(shop), payload(spoofed), None)[0] == 200
+    [[record]] = _queued(shop)
+    assert record["user_id"] == "v1"
+
+
+def test_a_forged_app_proxy_signature_is_401(shop: str) -> None:
+    status, body, _ = _post(
+        _proxy_url(shop, secret="forged"), payload(product_event(shop=shop, item="5")), None
+    )
+    assert (status, body) == (401, {"error": "invalid_signature"})
+    assert _queued(shop) == []
 
 
 def _use_broker(url: str) -> None:
@@ -108,15 +242,13 @@ def _use_broker(url: str) -> None:
     celery_app.amqp._producer_pool = None  # type: ignore[attr-defined]
 
 
-def test_queue_down_is_503_so_the_tracker_retries(shop: str) -> None:
+def test_queue_down_is_503_so_the_tracker_retries(shop: str, tracking_key: str) -> None:
     url = celery_app.conf.broker_url
     _use_broker("redis://127.0.0.1:1/0")  # nothing listens on port 1
     try:
-        status, body, cors = _post(payload(product_event(shop=shop, item="5")))
+        status, body, cors = _direct(
+            tracking_key, shop, payload(product_event(shop=shop, item="5"))
+        )
     finally:
         _use_broker(url)
-    assert (status, body, cors) == (
-        503,
-        {"error": "queue unavailable, retry"},
-        "https://store.example",
-    )
+    assert (status, body, cors) == (503, {"error": "queue unavailable, retry"}, f"https://{shop}")
