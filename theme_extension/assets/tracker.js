@@ -21,7 +21,8 @@
  * 2xx: done. Other 4xx except 408/429: the batch is dropped (it will never succeed, and keeping it would
  * block the queue). 408, 429, 5xx, network errors and timeouts: kept, retried after 1 s doubling to 60 s,
  * with jitter. On pagehide / visibilitychange→hidden the queue goes out with sendBeacon (fetch keepalive as
- * fallback). Resends can duplicate events: the collector de-duplicates on `eid`.
+ * fallback) and stays queued, since a beacon's answer is never seen: the next page resends it.
+ * Resends can duplicate events: the pipeline de-duplicates on `eid`.
  * Identity travels in `duid`/`uid`, so requests omit credentials. (sendBeacon cannot omit same-origin
  * cookies; the Shopify app proxy strips the Cookie header before it reaches us.)
  * Consent: with Shopify's Customer Privacy API present, nothing is stored or sent unless
@@ -361,17 +362,18 @@
 
   function leave() {
     if (consent !== true) return;
-    let q = loadQ();
+    // Beaconed events stay queued: a beacon's answer is never seen, and one sent into a 503 would be
+    // lost. The next page resends them; the collector's de-duplication on eid absorbs the copy.
+    const skip = inflight.slice();
     let budget = BEACON_BYTES;
     for (;;) {
-      const batch = take(q, inflight);
+      const batch = take(loadQ(), skip);
       if (!batch.length) break;
       const data = body(batch);
       budget -= bytes(data);
       if (budget < 0 || !beacon(data)) break;
-      q = without(q, batch.map((e) => e.eid));
+      batch.forEach((e) => skip.push(e.eid));
     }
-    saveQ(q);
   }
 
   // ---- add to cart: theme forms and AJAX (fetch) calls to /cart/add ----
