@@ -7,8 +7,10 @@ STAMP := $(VENV)/.installed
 
 .PHONY: install lint test test-fast demo bench lock clean
 
+NODE_STAMPS := tools/theme-check/node_modules/.installed web_pixel/node_modules/.installed
+
 # Idempotent: reinstalls only when the dependency files change.
-install: $(STAMP)
+install: $(STAMP) $(NODE_STAMPS)
 $(STAMP): pyproject.toml requirements/lock.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@echo "==> installing Python dependencies into $(VENV) (first time: a few minutes)"
@@ -16,13 +18,20 @@ $(STAMP): pyproject.toml requirements/lock.txt
 	$(PY) -m pip install --quiet -c requirements/lock.txt -e '.[dev]'
 	@touch $(STAMP)
 
+# Node is only for checking the storefront code (Theme Check, the web pixel's tests).
+%/node_modules/.installed: %/package-lock.json
+	npm ci --silent --no-audit --no-fund --prefix $*
+	@touch $@
+
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy .
 	$(VENV)/bin/lint-imports
+	node tools/theme-check/run.mjs theme_extension
 
 test: lint
+	npm test --silent --prefix web_pixel
 	$(VENV)/bin/pytest
 
 test-fast: install

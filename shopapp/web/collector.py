@@ -87,7 +87,9 @@ def _identify_direct(request: HttpRequest, key: str | None) -> ShopConfig | Http
     if shop is None:
         return _answer(request, 404, {"error": "unknown tracking key"})
     origin = request.headers.get("Origin")
-    if origin is not None and origin not in shop.allowed_origins:
+    # "null" is the opaque origin of sandboxed code such as Shopify's strict web-pixel worker. The
+    # key is public anyway: the Origin check only stops other websites' visitors' browsers.
+    if origin is not None and origin != "null" and origin not in shop.allowed_origins:
         return _answer(request, 403, {"error": f"origin {origin} may not post for this shop"})
     return _usable(request, shop)
 

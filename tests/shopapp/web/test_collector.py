@@ -137,6 +137,16 @@ def test_the_shops_other_storefront_origins_are_allowed(shop: str, tracking_key:
     assert status == 200
 
 
+def test_sandboxed_code_with_an_opaque_origin_may_post(shop: str, tracking_key: str) -> None:
+    # Shopify's strict web-pixel sandbox posts from an opaque origin, sent as "null".
+    status, _, _ = _post(
+        f"/t/{tracking_key}/com.snowplowanalytics.snowplow/tp2",
+        payload(page_view(shop=shop)),
+        "null",
+    )
+    assert status == 200
+
+
 def test_uninstalled_shop_or_tracking_off_is_403(shop: str, tracking_key: str) -> None:
     ShopSettings.objects.filter(shop__domain=shop).update(tracking_enabled=False)
     shop_cache_clear()
