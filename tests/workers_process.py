@@ -19,6 +19,20 @@ WORKER_ARGS = (
 )
 
 
+def worker_env(*, mlflow_uri: str) -> dict[str, str]:
+    """What a worker process needs to share this test's database, Redis and MLflow registry."""
+    from django.conf import settings
+    from django.db import connection
+
+    db = connection.settings_dict
+    if db["ENGINE"].endswith("sqlite3"):
+        url = f"sqlite:///{db['NAME']}"
+    else:
+        auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
+        url = f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    return {"DATABASE_URL": url, "REDIS_URL": settings.REDIS_URL, "MLFLOW_TRACKING_URI": mlflow_uri}
+
+
 @contextmanager
 def celery_worker(
     *, env: Mapping[str, str], log_path: Path, queues: str, ready_timeout: float = 60.0

@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 from django.conf import settings
-from django.db import connection
 from django.test import Client
 from snowplow_tracker import EmitterConfiguration, SelfDescribingJson, Snowplow, Subject
 from snowplow_tracker.events import PageView, SelfDescribing
@@ -24,7 +23,7 @@ from shopapp.events.window import window_read
 from shopapp.redis import get_redis
 from shopapp.shopify.signatures import app_proxy_sign
 from shopapp.shops.models import ShopSettings
-from tests.workers_process import celery_worker
+from tests.workers_process import celery_worker, worker_env
 from workers.tasks import refresh_popular_lists
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -33,14 +32,6 @@ ACTION = "iglu:com.snowplowanalytics.snowplow.ecommerce/snowplow_ecommerce_actio
 PRODUCT = "iglu:com.snowplowanalytics.snowplow.ecommerce/product/jsonschema/1-0-0"
 # Popularity of the training history: 105 > 101 > 104 > 103 > 102.
 HISTORY = {"105": 5, "101": 4, "104": 3, "103": 2, "102": 1}
-
-
-def _database_url() -> str:
-    db = connection.settings_dict
-    if db["ENGINE"].endswith("sqlite3"):
-        return f"sqlite:///{db['NAME']}"
-    auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
-    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
 def _register_champion(tracking_uri: str, artifacts: Path) -> str:
@@ -109,11 +100,7 @@ def test_tracker_event_becomes_a_recommendation_served_by_the_app_proxy(
     ShopSettings.objects.filter(shop__domain=shop).update(recommendation_count=3)
     tracking_uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     version = _register_champion(tracking_uri, tmp_path / "artifacts")
-    env = {
-        "DATABASE_URL": _database_url(),
-        "REDIS_URL": settings.REDIS_URL,
-        "MLFLOW_TRACKING_URI": tracking_uri,
-    }
+    env = worker_env(mlflow_uri=tracking_uri)
 
     with celery_worker(env=env, log_path=tmp_path / "worker.log", queues="ingest,recommend"):
         _track_two_product_views(f"{live_server.url}/t/{tracking_key}", shop)

@@ -6,17 +6,16 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-import kombu.pools
 import pytest
 from django.conf import settings
 from django.test import Client
 
-from shopapp import celery_app
 from shopapp.events.rejections import rejections_list
 from shopapp.redis import get_redis
 from shopapp.shopify.signatures import app_proxy_sign
 from shopapp.shops.models import Shop, ShopSettings
 from shopapp.shops.selectors import shop_cache_clear
+from tests.brokers import queue_down
 from tests.tp2 import page_view, payload, product_event
 
 
@@ -242,23 +241,9 @@ def test_a_forged_app_proxy_signature_is_401(shop: str) -> None:
     assert _queued(shop) == []
 
 
-def _use_broker(url: str) -> None:
-    """Point the Celery app at another broker, dropping its pooled connections and producers."""
-    celery_app.conf["broker_url"] = url
-    # Celery caches connections in kombu's process-wide pools and in two private attributes; a
-    # broker switch inside one process has no public API, so the test resets them itself.
-    kombu.pools.reset()
-    celery_app._pool = None  # type: ignore[attr-defined]
-    celery_app.amqp._producer_pool = None  # type: ignore[attr-defined]
-
-
 def test_queue_down_is_503_so_the_tracker_retries(shop: str, tracking_key: str) -> None:
-    url = celery_app.conf.broker_url
-    _use_broker("redis://127.0.0.1:1/0")  # nothing listens on port 1
-    try:
+    with queue_down():
         status, body, cors = _direct(
             tracking_key, shop, payload(product_event(shop=shop, item="5"))
         )
-    finally:
-        _use_broker(url)
     assert (status, body, cors) == (503, {"error": "queue unavailable, retry"}, f"https://{shop}")
