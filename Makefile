@@ -47,6 +47,7 @@ demo: install
 
 bench: install
 	$(PY) -m bench.run
+	$(PY) -m bench.collector
 
 # Re-resolve the pinned set after changing pyproject.toml.
 lock:

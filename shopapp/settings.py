@@ -60,7 +60,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
 ]
 
-ROOT_URLCONF = "shopapp.urls"
+# Overridden only by bench/collector.py, to serve its baseline view beside the real ones.
+ROOT_URLCONF = env.str("DJANGO_ROOT_URLCONF", default="shopapp.urls")
 WSGI_APPLICATION = "shopapp.wsgi.application"
 TEMPLATES = [
     {

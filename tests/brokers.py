@@ -1,4 +1,4 @@
-"""Switching this process's Celery broker, to make the collector meet a dead queue."""
+"""Making this process meet a dead Redis: the collector's event log and Celery's broker."""
 
 from __future__ import annotations
 
@@ -6,8 +6,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import kombu.pools
+from django.conf import settings
 
 from shopapp import celery_app
+from shopapp.redis import get_redis
 
 DEAD_BROKER = "redis://127.0.0.1:1/0"  # nothing listens on port 1
 
@@ -24,9 +26,15 @@ def use_broker(url: str) -> None:
 
 @contextmanager
 def queue_down() -> Iterator[None]:
-    url = celery_app.conf.broker_url
+    """Within the block, Redis (event log and broker) is unreachable from this process only;
+    worker processes started by the test keep theirs."""
+    broker, redis_url = celery_app.conf.broker_url, settings.REDIS_URL
     use_broker(DEAD_BROKER)
+    settings.REDIS_URL = DEAD_BROKER
+    get_redis.cache_clear()
     try:
         yield
     finally:
-        use_broker(url)
+        settings.REDIS_URL = redis_url
+        get_redis.cache_clear()
+        use_broker(broker)

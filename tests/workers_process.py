@@ -1,4 +1,6 @@
-"""A real Celery worker in its own process, for integration tests. Always stopped afterwards."""
+"""The pipeline's real processes (event-log consumer + Celery worker) for integration tests.
+
+Each runs in its own process group and is always stopped afterwards."""
 
 from __future__ import annotations
 
@@ -34,21 +36,46 @@ def worker_env(*, mlflow_uri: str) -> dict[str, str]:
 
 
 @contextmanager
-def celery_worker(
-    *, env: Mapping[str, str], log_path: Path, queues: str, ready_timeout: float = 60.0
-) -> Iterator[subprocess.Popen[bytes]]:
+def pipeline_processes(
+    *, env: Mapping[str, str], log_dir: Path, queues: str, ready_timeout: float = 60.0
+) -> Iterator[None]:
+    """The event-log consumer and a Celery worker consuming `queues`."""
+    worker = [*WORKER_ARGS.split(), "-Q", queues, "-n", f"test-{os.getpid()}@%h"]
+    with (
+        _process(
+            env=env,
+            args=["-m", "workers.consumer"],
+            log_path=log_dir / "consumer.log",
+            ready=b"consumer",
+            timeout=ready_timeout,
+        ),
+        _process(
+            env=env,
+            args=worker,
+            log_path=log_dir / "worker.log",
+            ready=b" ready.",
+            timeout=ready_timeout,
+        ),
+    ):
+        yield
+
+
+@contextmanager
+def _process(
+    *, env: Mapping[str, str], args: list[str], log_path: Path, ready: bytes, timeout: float
+) -> Iterator[None]:
     with open(log_path, "wb") as log:
-        proc = _start(env=env, log=log, queues=queues)
+        proc = _start(env=env, log=log, args=args)
         try:
-            _wait_ready(proc, log_path, ready_timeout)
-            yield proc
+            _wait_ready(proc, log_path, ready, timeout)
+            yield
         finally:
             _stop(proc)
 
 
-def _start(*, env: Mapping[str, str], log: IO[bytes], queues: str) -> subprocess.Popen[bytes]:
+def _start(*, env: Mapping[str, str], log: IO[bytes], args: list[str]) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [sys.executable, *WORKER_ARGS.split(), "-Q", queues, "-n", f"test-{os.getpid()}@%h"],
+        [sys.executable, *args],
         cwd=REPO,
         env={**os.environ, **env},
         stdout=log,
@@ -57,15 +84,17 @@ def _start(*, env: Mapping[str, str], log: IO[bytes], queues: str) -> subprocess
     )
 
 
-def _wait_ready(proc: subprocess.Popen[bytes], log_path: Path, timeout: float) -> None:
+def _wait_ready(
+    proc: subprocess.Popen[bytes], log_path: Path, ready: bytes, timeout: float
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"celery worker exited early:\n{log_path.read_text()[-3000:]}")
-        if b" ready." in log_path.read_bytes():
+            raise RuntimeError(f"{log_path.stem} exited early:\n{log_path.read_text()[-3000:]}")
+        if ready in log_path.read_bytes():
             return
         time.sleep(0.2)
-    raise RuntimeError(f"celery worker not ready in {timeout}s:\n{log_path.read_text()[-3000:]}")
+    raise RuntimeError(f"{log_path.stem} not ready in {timeout}s:\n{log_path.read_text()[-3000:]}")
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:

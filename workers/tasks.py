@@ -12,8 +12,8 @@ from celery import shared_task
 from django.db import OperationalError as DatabaseOperationalError
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from shopapp.events.normalise import InteractionRecord
-from shopapp.events.services import interactions_ingest
+from shopapp.events.services import tracker_events_ingest
+from shopapp.events.stream import Batch
 from shopapp.recs.services import popular_refresh, recommendations_refresh
 from shopapp.shops.selectors import active_shop_domains
 
@@ -26,9 +26,15 @@ RETRY_TRANSIENT: dict[str, Any] = {
 
 
 @shared_task(name="slipstream.ingest.events", soft_time_limit=60, time_limit=90, **RETRY_TRANSIENT)
-def ingest_events(shop: str, records: list[dict[str, Any]]) -> None:
-    """A collector batch: windows and history, then a recommendation refresh per shopper."""
-    users = interactions_ingest(shop=shop, records=[InteractionRecord(**r) for r in records])
+def ingest_events(shop: str, batches: list[dict[str, Any]]) -> None:
+    """Collector batches ({"events", "received_at"}) of one shop: normalised into windows and
+    history, then a recommendation refresh per shopper whose window changed."""
+    users = tracker_events_ingest(
+        shop=shop,
+        batches=[
+            Batch(shop=shop, events=b["events"], received_at=b["received_at"]) for b in batches
+        ],
+    )
     for user_id in users:
         refresh_recommendations.delay(shop, user_id)
 

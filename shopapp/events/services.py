@@ -9,12 +9,34 @@ from datetime import UTC, datetime
 from typing import Any
 
 from shopapp.events.models import Interaction
-from shopapp.events.normalise import INTENT, InteractionRecord, offline_normalise
+from shopapp.events.normalise import (
+    INTENT,
+    InteractionRecord,
+    offline_normalise,
+    tp2_normalise,
+)
+from shopapp.events.rejections import rejections_record
+from shopapp.events.stream import Batch
 from shopapp.events.tp2 import EventError
 from shopapp.events.window import window_update
 from shopapp.redis import get_redis
 from shopapp.shops.models import Shop
 from shopapp.shops.selectors import shop_config_get
+
+
+def tracker_events_ingest(*, shop: str, batches: Sequence[Batch]) -> list[str]:
+    """Collector batches: normalise each event, keep the rejected ones with their reason, record
+    the rest. Returns the shoppers whose window changed."""
+    records: list[InteractionRecord] = []
+    rejected: list[tuple[str, object]] = []
+    for batch in batches:
+        for raw in batch.events:
+            try:
+                records.extend(tp2_normalise(shop=shop, raw=raw, received_at=batch.received_at))
+            except EventError as exc:
+                rejected.append((str(exc), raw))
+    rejections_record(shop=shop, rejected=rejected)
+    return interactions_ingest(shop=shop, records=records)
 
 
 def interactions_ingest(*, shop: str, records: Sequence[InteractionRecord]) -> list[str]:

@@ -6,9 +6,9 @@ Two ways in, one pipeline:
 - through Shopify's app proxy: `/proxy/tp2`, `/proxy/i`, signed by Shopify, which also tells us the
   logged-in customer.
 
-Validate, normalise, count against the rate limits, hand the batch to the ingest queue, answer.
-Bad input gets a 4xx with its reason (permanent: the tracker drops it); only what a retry can cure
-gets 429/503. An event is accepted only once it is in the queue.
+Identify, count against the rate limits, append the batch to the event log (a Redis Stream), answer.
+Bad requests get a 4xx with the reason (permanent: the tracker drops them); only what a retry can
+cure gets 429/503. An event is accepted only once it is in the log.
 """
 
 from __future__ import annotations
@@ -21,18 +21,14 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
-from kombu.exceptions import OperationalError
 from redis.exceptions import RedisError
 
-from shopapp.events.normalise import InteractionRecord, tp2_normalise
-from shopapp.events.ratelimit import Limits, rate_check
-from shopapp.events.rejections import rejections_record
-from shopapp.events.tp2 import EventError, PayloadError, payload_parse
+from shopapp.events.stream import Batch, events_append
+from shopapp.events.tp2 import PayloadError, payload_parse
 from shopapp.redis import get_redis
 from shopapp.shopify.signatures import SignatureRejected, app_proxy_verify
 from shopapp.shops.selectors import ShopConfig, shop_config_cached
 from shopapp.web.cors import with_cors
-from workers.tasks import ingest_events
 
 log = logging.getLogger(__name__)
 GIF = (
@@ -147,32 +143,40 @@ def _post(request: HttpRequest, shop: ShopConfig, customer_id: str | None) -> Ht
 def _collect(
     request: HttpRequest, events: list[Any], shop: ShopConfig, customer_id: str | None
 ) -> HttpResponse:
-    """Normalise, rate-limit and enqueue one request's events for one identified shop."""
-    received_at = time.time()
+    """Rate-limit and append one request's events to the event log, for one identified shop.
+
+    What each event means is the ingest worker's business: it normalises them and keeps the
+    invalid ones with their reason (Snowplow's collector/enrich split); this stays one round trip.
+    """
     if customer_id is not None or request.path.startswith("/proxy/"):
         events = [_as_customer(raw, customer_id) for raw in events]
-    records: list[InteractionRecord] = []
-    rejected: list[tuple[str, object]] = []
-    for raw in events:
-        try:
-            records.extend(tp2_normalise(shop=shop.domain, raw=raw, received_at=received_at))
-        except EventError as exc:
-            rejected.append((str(exc), raw))
+    events = [raw for raw in events if isinstance(raw, dict)]
+    if not events:
+        return _answer(request, 400, {"error": "no event is an object"})
+    batch = Batch(shop=shop.domain, events=events, received_at=time.time())
     try:
-        retry_after = _rate_limited(shop.domain, events, received_at)
-        if retry_after is not None:
-            return _answer(
-                request,
-                429,
-                {"error": "rate limit exceeded, retry later"},
-                headers={"Retry-After": str(retry_after)},
-            )
-        if records:
-            ingest_events.delay(shop.domain, [rec.as_dict() for rec in records])
-    except (OperationalError, RedisError):
-        log.exception("ingest queue unreachable")
+        retry_after = events_append(
+            r=get_redis(),
+            batch=batch,
+            per_shopper=_shoppers(events),
+            shop_limit=settings.COLLECTOR_RATE_PER_SHOP,
+            shopper_limit=settings.COLLECTOR_RATE_PER_SHOPPER,
+        )
+    except RedisError:
+        log.exception("event log unreachable")
         return _answer(request, 503, {"error": "queue unavailable, retry"})
-    return _finish(request, shop.domain, len(events), records, rejected)
+    if retry_after is not None:
+        return _answer(
+            request,
+            429,
+            {"error": "rate limit exceeded, retry later"},
+            headers={"Retry-After": str(retry_after)},
+        )
+    return _answer(request, 200, {"accepted": len(events)})
+
+
+def _shoppers(events: list[dict[str, Any]]) -> Counter[str]:
+    return Counter(str(raw.get("uid") or raw.get("duid") or "-") for raw in events)
 
 
 def _as_customer(raw: Any, customer_id: str | None) -> Any:
@@ -183,34 +187,3 @@ def _as_customer(raw: Any, customer_id: str | None) -> Any:
     if customer_id:
         trusted["uid"] = customer_id
     return trusted
-
-
-def _rate_limited(shop: str, events: list[Any], now: float) -> int | None:
-    shoppers = Counter(
-        str(raw.get("uid") or raw.get("duid") or "-") if isinstance(raw, dict) else "-"
-        for raw in events
-    )
-    limits = Limits(
-        per_shop=settings.COLLECTOR_RATE_PER_SHOP, per_shopper=settings.COLLECTOR_RATE_PER_SHOPPER
-    )
-    return rate_check(r=get_redis(), shop=shop, per_shopper=shoppers, limits=limits, now=now)
-
-
-def _finish(
-    request: HttpRequest,
-    shop: str,
-    n_events: int,
-    records: list[InteractionRecord],
-    rejected: list[tuple[str, object]],
-) -> HttpResponse:
-    try:
-        rejections_record(shop=shop, rejected=rejected)
-    except RedisError:
-        log.warning("could not keep %d rejected events for inspection", len(rejected))
-    body = {
-        "accepted": n_events - len(rejected),
-        "interactions": len(records),
-        "rejected": len(rejected),
-        "reasons": sorted({reason for reason, _ in rejected})[:10],
-    }
-    return _answer(request, 400 if body["accepted"] == 0 else 200, body)

@@ -17,7 +17,7 @@ from shopapp.events.models import Interaction
 from shopapp.recs.services import products_upsert
 from shopapp.shops.services import shop_install
 from tests.brokers import queue_down
-from tests.workers_process import celery_worker, worker_env
+from tests.workers_process import pipeline_processes, worker_env
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -68,7 +68,7 @@ def test_views_and_add_to_cart_arrive_exactly_once_through_a_collector_outage(
     )
     env = worker_env(mlflow_uri=f"sqlite:///{tmp_path / 'mlflow.db'}")
 
-    with celery_worker(env=env, log_path=tmp_path / "worker.log", queues="ingest,recommend"):
+    with pipeline_processes(env=env, log_dir=tmp_path, queues="ingest,recommend"):
         with queue_down():  # the collector answers 503 until the block ends
             page.goto(f"{live_server.url}/products/red-shoe")
             _wait(page, lambda: 503 in answers, "a 503 from the collector")

@@ -23,7 +23,7 @@ from shopapp.events.window import window_read
 from shopapp.redis import get_redis
 from shopapp.shopify.signatures import app_proxy_sign
 from shopapp.shops.models import ShopSettings
-from tests.workers_process import celery_worker, worker_env
+from tests.workers_process import pipeline_processes, worker_env
 from workers.tasks import refresh_popular_lists
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -102,7 +102,7 @@ def test_tracker_event_becomes_a_recommendation_served_by_the_app_proxy(
     version = _register_champion(tracking_uri, tmp_path / "artifacts")
     env = worker_env(mlflow_uri=tracking_uri)
 
-    with celery_worker(env=env, log_path=tmp_path / "worker.log", queues="ingest,recommend"):
+    with pipeline_processes(env=env, log_dir=tmp_path, queues="ingest,recommend"):
         _track_two_product_views(f"{live_server.url}/t/{tracking_key}", shop)
         body = _poll_proxy(shop, "visitor-1")
         refresh_popular_lists.delay()  # what beat runs every minute

@@ -2,10 +2,17 @@ from __future__ import annotations
 
 from shopapp.events.models import Interaction
 from shopapp.events.normalise import InteractionRecord
-from shopapp.events.services import interactions_import, interactions_ingest
+from shopapp.events.rejections import rejections_list
+from shopapp.events.services import (
+    interactions_import,
+    interactions_ingest,
+    tracker_events_ingest,
+)
+from shopapp.events.stream import Batch
 from shopapp.events.window import window_read
 from shopapp.redis import get_redis
 from shopapp.shops.models import Shop
+from tests.tp2 import page_view, product_event
 
 
 def _batch(shop: str) -> list[InteractionRecord]:
@@ -52,3 +59,22 @@ def test_import_keeps_good_rows_and_reports_bad_ones_by_number(shop: str) -> Non
     again = interactions_import(shop=shop, rows=rows)
     assert again.accepted == 2
     assert Interaction.objects.count() == 2  # re-importing the same file adds nothing
+
+
+def test_tracker_batches_are_normalised_and_bad_events_kept_with_their_reason(shop: str) -> None:
+    good = product_event(shop=shop, item="5", duid="v1")
+    bad_id = product_event(shop=shop, item="6", duid="v1", eid="x")
+    elsewhere = product_event(shop="other.myshopify.com", item="7", duid="v1")
+    users = tracker_events_ingest(
+        shop=shop,
+        batches=[
+            Batch(shop=shop, events=[good, bad_id], received_at=1_767_225_600.0),
+            Batch(shop=shop, events=[page_view(shop=shop), elsewhere], received_at=1_767_225_601.0),
+        ],
+    )
+    assert users == ["v1"]
+    assert list(Interaction.objects.values_list("event_id", "item_id")) == [(good["eid"], "5")]
+    assert sorted(str(r["reason"]) for r in rejections_list(shop=shop)) == [
+        "aid does not name this shop",
+        "eid is not a UUID",
+    ]

@@ -1,11 +1,12 @@
-"""Whatever arrives at the collector, it answers with a 4xx or a 2xx, never a 500."""
+"""Whatever arrives at the collector, it answers with a 4xx or a 2xx, never a 500; and whatever
+it accepted, the ingest worker digests without an exception (bad events become rejections)."""
 
 from __future__ import annotations
 
 import base64
 import json
 from collections import Counter
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from django.test import Client
@@ -13,6 +14,10 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
+from shopapp.events.rejections import rejections_key
+from shopapp.events.services import tracker_events_ingest
+from shopapp.events.stream import STREAM, batch_decode
+from shopapp.redis import get_redis
 from tests.tp2 import PAYLOAD, product_event
 
 JSON = st.recursive(
@@ -53,6 +58,18 @@ def bodies(draw: st.DrawFn, shop: str) -> bytes:
     return json.dumps({"schema": PAYLOAD, "data": data}).encode()
 
 
+def _ingest_logged(shop: str) -> None:
+    """Run what the collector logged through the worker's ingest, as the consumer would."""
+    r = get_redis()
+    for entry_id, fields in cast(list[tuple[str, dict[str, str]]], r.xrange(STREAM)):
+        tracker_events_ingest(shop=shop, batches=[batch_decode(fields)])  # must never raise
+        r.xdel(STREAM, entry_id)
+
+
+def _rejected(shop: str) -> int:
+    return int(get_redis().get(f"{rejections_key(shop)}:count") or 0)
+
+
 @pytest.fixture(autouse=True)
 def _no_rate_limits(settings: Any) -> None:
     # Past the limits every answer would be 429 and the fuzz would stop reaching the parser.
@@ -78,9 +95,11 @@ def test_no_body_makes_the_collector_fail(shop: str, tracking_key: str) -> None:
         assert response.status_code in {200, 400}, (response.status_code, body)
         assert "error" in response.json() or "accepted" in response.json()
         seen[response.status_code] += 1
+        _ingest_logged(shop)
 
     check()
-    assert seen[200] >= 10 and seen[400] >= 10, seen  # both paths were really exercised
+    assert seen[200] >= 10 and seen[400] >= 10, seen  # both answers were really exercised
+    assert _rejected(shop) >= 10  # and the worker's normaliser really met bad events
 
 
 def test_no_query_string_makes_the_pixel_fail(shop: str, tracking_key: str) -> None:
@@ -102,6 +121,7 @@ def test_no_query_string_makes_the_pixel_fail(shop: str, tracking_key: str) -> N
         response = client.get(f"/t/{tracking_key}/i", params)
         assert response.status_code in {200, 400}, (response.status_code, params)
         seen[response.status_code] += 1
+        _ingest_logged(shop)
 
     check()
-    assert seen[400] >= 10, seen
+    assert _rejected(shop) >= 10, seen

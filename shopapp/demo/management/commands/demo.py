@@ -94,7 +94,7 @@ class Command(BaseCommand):
             "DJANGO_SETTINGS_MODULE": "shopapp.settings",
         }
         logs = settings.VAR_DIR / "log"
-        say(f"starting web, worker and beat (logs in {logs})")
+        say(f"starting web, event-log consumer, worker and beat (logs in {logs})")
         children = [
             child_start(
                 name="web",
@@ -120,6 +120,7 @@ class Command(BaseCommand):
                     "INFO",
                 ],
             ),
+            child_start(name="consumer", env=env, log_dir=logs, args=["-m", "workers.consumer"]),
             child_start(
                 name="beat",
                 env=env,
