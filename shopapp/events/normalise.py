@@ -48,6 +48,8 @@ ID_RE = re.compile(r"^[A-Za-z0-9_.:@-]{1,128}$")
 GID_RE = re.compile(r"^gid://shopify/Product/(\d+)$")
 # Device clocks can be anything; an event more than a day off the collector's clock is suspect.
 MAX_CLOCK_SKEW_S = 24 * 3600
+# A stated true time may be in the past (a replay) but not ahead of our clock by more than this.
+FUTURE_TOLERANCE_S = 60
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,12 +99,19 @@ def _product_id(raw: Any) -> str:
 
 
 def _event_time(fields: Mapping[str, str], received_at: float) -> float:
-    """Device time corrected by the collector's clock, as Snowplow's derived_tstamp does."""
+    """Device time corrected by the collector's clock, as Snowplow's derived_tstamp does; or the
+    true timestamp `ttm` when a server-side sender states it (replays and imports of the past).
+    """
     try:
+        true = int(fields["ttm"]) / 1000 if "ttm" in fields else None
         created = int(fields["dtm"]) / 1000 if "dtm" in fields else None
         sent = int(fields["stm"]) / 1000 if "stm" in fields else None
     except ValueError:
-        raise EventError("dtm/stm must be integers (ms)") from None
+        raise EventError("ttm/dtm/stm must be integers (ms)") from None
+    if true is not None:
+        if true > received_at + FUTURE_TOLERANCE_S:
+            raise EventError("ttm is in the future")
+        return true
     if created is None:
         return received_at
     ts = created + (received_at - sent) if sent is not None else created

@@ -208,3 +208,12 @@ def test_an_unpublished_schema_version_is_unsupported() -> None:
         r"app\.slipstream/recommendation_click/2-0-0$",
     ):
         tp2_normalise(shop=SHOP, raw=click, received_at=NOW)
+
+
+def test_a_stated_true_time_wins_for_replays_of_the_past_but_not_the_future() -> None:
+    past = {**product_event(shop=SHOP, item="1"), "ttm": "1396915200123"}  # 2014-04-08
+    [rec] = tp2_normalise(shop=SHOP, raw=past, received_at=NOW)
+    assert rec.ts == 1396915200.123
+    future = {**product_event(shop=SHOP, item="1"), "ttm": str(int((NOW + 3600) * 1000))}
+    with pytest.raises(EventError, match=r"^ttm is in the future$"):
+        tp2_normalise(shop=SHOP, raw=future, received_at=NOW)
