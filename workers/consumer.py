@@ -20,13 +20,13 @@ from types import FrameType
 
 import django
 from kombu.exceptions import OperationalError
-from redis.exceptions import RedisError
+from redis.exceptions import RedisError, ResponseError
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shopapp.settings")
 
 READ_COUNT = 500
 BLOCK_MS = 1000
-STALE_MS = 30_000
+STALE_MS = int(os.environ.get("SLIPSTREAM_CONSUMER_STALE_MS", 30_000))
 CLAIM_EVERY_S = 10.0
 log = logging.getLogger("workers.consumer")
 
@@ -56,6 +56,25 @@ def consume_once(*, consumer: str, claim: bool = False) -> int:
     return len(entries)
 
 
+def consume_step(*, consumer: str, claim: bool) -> None:
+    """consume_once, surviving what Redis can do meanwhile: a restart, or a lost group."""
+    from shopapp.events.stream import stream_group_ensure
+    from shopapp.redis import get_redis
+
+    try:
+        consume_once(consumer=consumer, claim=claim)
+    except ResponseError as exc:
+        if "NOGROUP" not in str(exc):
+            raise
+        # The stream or its group is gone (Redis restarted empty, or was flushed): recreate.
+        log.warning("event-log group missing; recreating it")
+        stream_group_ensure(r=get_redis())
+    except (RedisError, OperationalError):
+        # Redis restarting: nothing was acknowledged, so nothing is lost; wait and go on.
+        log.exception("event log unreachable; retrying in 1 s")
+        time.sleep(1.0)
+
+
 def main() -> None:
     django.setup()
     from shopapp.events.stream import stream_group_ensure
@@ -77,12 +96,7 @@ def main() -> None:
         claim = time.monotonic() - last_claim > CLAIM_EVERY_S
         if claim:
             last_claim = time.monotonic()
-        try:
-            consume_once(consumer=consumer, claim=claim)
-        except (RedisError, OperationalError):
-            # Redis restarting: nothing was acknowledged, so nothing is lost; wait and go on.
-            log.exception("event log unreachable; retrying in 1 s")
-            time.sleep(1.0)
+        consume_step(consumer=consumer, claim=claim)
 
 
 if __name__ == "__main__":

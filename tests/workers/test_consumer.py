@@ -16,7 +16,7 @@ from shopapp.events.stream import (
 )
 from shopapp.redis import get_redis
 from workers import consumer
-from workers.consumer import consume_once
+from workers.consumer import consume_once, consume_step
 
 
 def _tasks() -> list[tuple[str, list[dict[str, Any]]]]:
@@ -74,3 +74,11 @@ def test_entries_a_dead_consumer_never_acknowledged_are_claimed(monkeypatch: Any
     assert consume_once(consumer="c2", claim=True) == 1
     assert _tasks() == [("a.myshopify.com", [{"events": batch.events, "received_at": 10.0}])]
     assert get_redis().xlen(STREAM) == 0
+
+
+def test_a_consumer_whose_group_vanished_recreates_it_and_goes_on() -> None:
+    get_redis().delete(STREAM)  # Redis restarted empty, or someone flushed it
+    consume_step(consumer="c1", claim=False)  # NOGROUP: recreates the group
+    _append("a.myshopify.com", [{"e": "pv"}], 10.0)
+    consume_step(consumer="c1", claim=False)
+    assert _tasks() == [("a.myshopify.com", [{"events": [{"e": "pv"}], "received_at": 10.0}])]
