@@ -15,6 +15,8 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from shopapp.events.services import tracker_events_ingest
 from shopapp.events.stream import Batch
 from shopapp.recs.services import popular_refresh, recommendations_refresh
+from shopapp.recs.store import refresh_claim, refresh_release
+from shopapp.redis import get_redis
 from shopapp.shops.selectors import active_shop_domains
 
 # Errors that a retry can cure (a store restarting); anything else is a bug and fails loudly.
@@ -35,12 +37,13 @@ def ingest_events(shop: str, batches: list[dict[str, Any]]) -> None:
             Batch(shop=shop, events=b["events"], received_at=b["received_at"]) for b in batches
         ],
     )
-    for user_id in users:
+    for user_id in refresh_claim(r=get_redis(), shop=shop, users=users):
         refresh_recommendations.delay(shop, user_id)
 
 
 @shared_task(name="slipstream.recommend.user", soft_time_limit=30, time_limit=45, **RETRY_TRANSIENT)
 def refresh_recommendations(shop: str, user_id: str) -> None:
+    refresh_release(r=get_redis(), shop=shop, user_id=user_id)
     recommendations_refresh(shop=shop, user_id=user_id)
 
 

@@ -18,6 +18,7 @@ from shopapp.events.normalise import (
 from shopapp.events.rejections import rejections_record
 from shopapp.events.stream import Batch
 from shopapp.events.tp2 import EventError
+from shopapp.events.trending import trending_count
 from shopapp.events.window import window_update
 from shopapp.redis import get_redis
 from shopapp.shops.models import Shop
@@ -63,6 +64,7 @@ def interactions_ingest(*, shop: str, records: Sequence[InteractionRecord]) -> l
             max_events=config.window_max_events,
         )
     _history_append(shop=shop, records=records)
+    trending_count(r=r, shop=shop, records=records)
     return sorted(by_user)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
 import redis
@@ -26,6 +27,26 @@ def recs_key(shop: str, user_id: str) -> str:
 
 def popular_key(shop: str) -> str:
     return f"ss:{shop}:popular"
+
+
+# A refresh claimed but never run (its task lost) stops blocking new ones after this long.
+REFRESH_CLAIM_TTL_S = 30
+
+
+def refresh_claim(*, r: redis.Redis, shop: str, users: Sequence[str]) -> list[str]:
+    """The shoppers whose recommendation refresh is not already queued; claims them.
+
+    A burst of events for one shopper then costs one inference, not one per batch.
+    """
+    pipe = r.pipeline(transaction=False)
+    for user in users:
+        pipe.set(f"ss:{shop}:recq:{user}", 1, nx=True, ex=REFRESH_CLAIM_TTL_S)
+    return [user for user, claimed in zip(users, pipe.execute(), strict=True) if claimed]
+
+
+def refresh_release(*, r: redis.Redis, shop: str, user_id: str) -> None:
+    """Called as a refresh starts: events from now on need (and will queue) another one."""
+    r.delete(f"ss:{shop}:recq:{user_id}")
 
 
 def recs_write(*, r: redis.Redis, shop: str, user_id: str, recs: StoredRecs) -> None:

@@ -9,6 +9,7 @@ from shopapp.events.services import (
     tracker_events_ingest,
 )
 from shopapp.events.stream import Batch
+from shopapp.events.trending import trending_totals
 from shopapp.events.window import window_read
 from shopapp.redis import get_redis
 from shopapp.shops.models import Shop
@@ -78,3 +79,10 @@ def test_tracker_batches_are_normalised_and_bad_events_kept_with_their_reason(sh
         "aid does not name this shop",
         "eid is not a UUID",
     ]
+
+
+def test_trending_counts_each_event_once_whatever_the_redeliveries(shop: str) -> None:
+    interactions_ingest(shop=shop, records=_batch(shop))
+    interactions_ingest(shop=shop, records=_batch(shop))  # a redelivery
+    # view 7 at t=100 weighs 1, cart 8 at t=160 weighs 3; the widget click is not a signal.
+    assert trending_totals(r=get_redis(), shop=shop, since=0, until=200) == {"7": 1.0, "8": 3.0}
