@@ -128,7 +128,9 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 600}
+# How long a task taken by a worker that died stays invisible before it is delivered again. It must
+# exceed the longest task's hard time limit (90 s), or a slow task would run twice at once.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", 600)}
 CELERY_TASK_ROUTES = {
     "slipstream.ingest.*": {"queue": "ingest"},
     "slipstream.recommend.*": {"queue": "recommend"},

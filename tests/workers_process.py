@@ -19,6 +19,7 @@ WORKER_ARGS = (
     "-m celery -A shopapp worker --pool prefork --concurrency 1 --without-gossip --without-mingle"
     " --loglevel INFO"
 )
+Process = subprocess.Popen[bytes]
 
 
 def worker_env(*, mlflow_uri: str) -> dict[str, str]:
@@ -35,45 +36,70 @@ def worker_env(*, mlflow_uri: str) -> dict[str, str]:
     return {"DATABASE_URL": url, "REDIS_URL": settings.REDIS_URL, "MLFLOW_TRACKING_URI": mlflow_uri}
 
 
+QUEUES = ("ss:events", "ingest", "recommend", "publish", "train")
+
+
+def queues_clear() -> None:
+    """Empty the event log and the Celery queues, so no test's leftovers reach another's worker."""
+    from shopapp.redis import get_redis
+
+    get_redis().delete(*QUEUES)
+
+
 @contextmanager
-def pipeline_processes(
-    *, env: Mapping[str, str], log_dir: Path, queues: str, ready_timeout: float = 60.0
-) -> Iterator[None]:
-    """The event-log consumer and a Celery worker consuming `queues`."""
-    worker = [*WORKER_ARGS.split(), "-Q", queues, "-n", f"test-{os.getpid()}@%h"]
-    with (
-        _process(
-            env=env,
-            args=["-m", "workers.consumer"],
-            log_path=log_dir / "consumer.log",
-            ready=b"consumer",
-            timeout=ready_timeout,
-        ),
-        _process(
-            env=env,
-            args=worker,
-            log_path=log_dir / "worker.log",
-            ready=b" ready.",
-            timeout=ready_timeout,
-        ),
-    ):
-        yield
+def pipeline_processes(*, env: Mapping[str, str], log_dir: Path, queues: str) -> Iterator[None]:
+    """The event-log consumer and a Celery worker consuming `queues`, on empty queues."""
+    queues_clear()
+    try:
+        with (
+            consumer_process(env=env, log_dir=log_dir),
+            worker_process(env=env, log_dir=log_dir, queues=queues),
+        ):
+            yield
+    finally:
+        queues_clear()
+
+
+@contextmanager
+def consumer_process(*, env: Mapping[str, str], log_dir: Path) -> Iterator[Process]:
+    with _process(
+        env=env,
+        args=["-m", "workers.consumer"],
+        log_path=log_dir / "consumer.log",
+        ready=b"event-log consumer",
+    ) as proc:
+        yield proc
+
+
+@contextmanager
+def worker_process(
+    *, env: Mapping[str, str], log_dir: Path, queues: str, name: str = "worker"
+) -> Iterator[Process]:
+    args = [*WORKER_ARGS.split(), "-Q", queues, "-n", f"{name}-{os.getpid()}@%h"]
+    with _process(env=env, args=args, log_path=log_dir / f"{name}.log", ready=b" ready.") as proc:
+        yield proc
+
+
+def kill_hard(proc: Process) -> None:
+    """SIGKILL the whole process group: the worker and its pool children die mid-task."""
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=10)
 
 
 @contextmanager
 def _process(
-    *, env: Mapping[str, str], args: list[str], log_path: Path, ready: bytes, timeout: float
-) -> Iterator[None]:
+    *, env: Mapping[str, str], args: list[str], log_path: Path, ready: bytes, timeout: float = 60.0
+) -> Iterator[Process]:
     with open(log_path, "wb") as log:
         proc = _start(env=env, log=log, args=args)
         try:
             _wait_ready(proc, log_path, ready, timeout)
-            yield
+            yield proc
         finally:
             _stop(proc)
 
 
-def _start(*, env: Mapping[str, str], log: IO[bytes], args: list[str]) -> subprocess.Popen[bytes]:
+def _start(*, env: Mapping[str, str], log: IO[bytes], args: list[str]) -> Process:
     return subprocess.Popen(
         [sys.executable, *args],
         cwd=REPO,
@@ -84,9 +110,7 @@ def _start(*, env: Mapping[str, str], log: IO[bytes], args: list[str]) -> subpro
     )
 
 
-def _wait_ready(
-    proc: subprocess.Popen[bytes], log_path: Path, ready: bytes, timeout: float
-) -> None:
+def _wait_ready(proc: Process, log_path: Path, ready: bytes, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -97,7 +121,7 @@ def _wait_ready(
     raise RuntimeError(f"{log_path.stem} not ready in {timeout}s:\n{log_path.read_text()[-3000:]}")
 
 
-def _stop(proc: subprocess.Popen[bytes]) -> None:
+def _stop(proc: Process) -> None:
     if proc.poll() is None:
         os.killpg(proc.pid, signal.SIGTERM)
         try:
