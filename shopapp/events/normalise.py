@@ -10,7 +10,7 @@ import hashlib
 import re
 import uuid
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -60,9 +60,6 @@ class InteractionRecord:
     interaction: str
     ts: float  # unix seconds, UTC
     event_id: str
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 def interaction_build(
