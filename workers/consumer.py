@@ -25,6 +25,7 @@ from redis.exceptions import RedisError, ResponseError
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shopapp.settings")
 
 READ_COUNT = 500
+LINGER_S = 0.02
 BLOCK_MS = 1000
 STALE_MS = int(os.environ.get("SLIPSTREAM_CONSUMER_STALE_MS", 30_000))
 CLAIM_EVERY_S = 10.0
@@ -38,11 +39,18 @@ def consume_once(*, consumer: str, claim: bool = False) -> int:
     from workers.tasks import ingest_events
 
     r = get_redis()
-    entries = (
-        stream_claim_stale(r=r, consumer=consumer, idle_ms=STALE_MS, count=READ_COUNT)
-        if claim
-        else stream_read(r=r, consumer=consumer, count=READ_COUNT, block_ms=BLOCK_MS)
-    )
+    if claim:
+        entries = stream_claim_stale(r=r, consumer=consumer, idle_ms=STALE_MS, count=READ_COUNT)
+    else:
+        entries = stream_read(r=r, consumer=consumer, count=READ_COUNT, block_ms=BLOCK_MS)
+        if entries and len(entries) < READ_COUNT:
+            # Linger a moment for more, so a steady trickle of requests becomes one task per
+            # LINGER_S rather than one per request (Celery's per-task cost dominates otherwise).
+            time.sleep(LINGER_S)
+            more = stream_read(
+                r=r, consumer=consumer, count=READ_COUNT - len(entries), block_ms=None
+            )
+            entries += more
     by_shop: dict[str, list[dict[str, object]]] = defaultdict(list)
     counts: Counter[str] = Counter()
     for _, batch in entries:

@@ -37,14 +37,18 @@ def ingest_events(shop: str, batches: list[dict[str, Any]]) -> None:
             Batch(shop=shop, events=b["events"], received_at=b["received_at"]) for b in batches
         ],
     )
-    for user_id in refresh_claim(r=get_redis(), shop=shop, users=users):
-        refresh_recommendations.delay(shop, user_id)
+    claimed = refresh_claim(r=get_redis(), shop=shop, users=users)
+    if claimed:
+        refresh_recommendations.delay(shop, claimed)
 
 
-@shared_task(name="slipstream.recommend.user", soft_time_limit=30, time_limit=45, **RETRY_TRANSIENT)
-def refresh_recommendations(shop: str, user_id: str) -> None:
-    refresh_release(r=get_redis(), shop=shop, user_id=user_id)
-    recommendations_refresh(shop=shop, user_id=user_id)
+@shared_task(
+    name="slipstream.recommend.users", soft_time_limit=30, time_limit=45, **RETRY_TRANSIENT
+)
+def refresh_recommendations(shop: str, user_ids: list[str]) -> None:
+    """One inference batch for the shoppers of one ingested batch."""
+    refresh_release(r=get_redis(), shop=shop, user_ids=user_ids)
+    recommendations_refresh(shop=shop, user_ids=user_ids)
 
 
 @shared_task(name="slipstream.recommend.popular", soft_time_limit=60, time_limit=90)

@@ -91,9 +91,9 @@ def stream_group_ensure(*, r: redis.Redis) -> None:
 
 
 def stream_read(
-    *, r: redis.Redis, consumer: str, count: int, block_ms: int
+    *, r: redis.Redis, consumer: str, count: int, block_ms: int | None
 ) -> list[tuple[str, Batch]]:
-    """New entries for this consumer (blocks up to block_ms when there are none)."""
+    """New entries for this consumer; waits up to block_ms for some (None: returns at once)."""
     reply = cast(
         list[tuple[str, list[tuple[str, dict[str, str]]]]] | None,
         r.xreadgroup(GROUP, consumer, {STREAM: ">"}, count=count, block=block_ms),

@@ -8,9 +8,8 @@ adding the same event twice is a no-op; the update is one Lua call, atomic and o
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import cast
 
 import redis
 
@@ -60,13 +59,22 @@ def window_update(
 
 def window_read(*, r: redis.Redis, shop: str, user_id: str) -> list[WindowEntry]:
     """The window, oldest first."""
-    entries = []
-    members = r.zrange(window_key(shop, user_id), 0, -1, withscores=True)
-    for member, score in cast(list[tuple[str, float]], members):
-        item_id, interaction, event_id = str(member).split("|", 2)
-        entries.append(
-            WindowEntry(
-                item_id=item_id, interaction=interaction, ts=float(score), event_id=event_id
-            )
-        )
-    return entries
+    return windows_read(r=r, shop=shop, user_ids=[user_id])[user_id]
+
+
+def windows_read(
+    *, r: redis.Redis, shop: str, user_ids: Sequence[str]
+) -> dict[str, list[WindowEntry]]:
+    """Several shoppers' windows, oldest first, in one round trip."""
+    pipe = r.pipeline(transaction=False)
+    for user_id in user_ids:
+        pipe.zrange(window_key(shop, user_id), 0, -1, withscores=True)
+    return {
+        user_id: [_entry(member, score) for member, score in members]
+        for user_id, members in zip(user_ids, pipe.execute(), strict=True)
+    }
+
+
+def _entry(member: str, score: float) -> WindowEntry:
+    item_id, interaction, event_id = member.split("|", 2)
+    return WindowEntry(item_id=item_id, interaction=interaction, ts=float(score), event_id=event_id)

@@ -3,35 +3,37 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
 
 from django.conf import settings
 
 from recommender.predictor import Predictor
-from shopapp.events.window import window_read
+from shopapp.events.window import windows_read
 from shopapp.recs.models import Product
 from shopapp.recs.predictors import predictor_get
-from shopapp.recs.store import StoredRecs, popular_write, recs_write
+from shopapp.recs.store import StoredRecs, popular_write, recs_write_many
 from shopapp.redis import get_redis
 from shopapp.shops.models import Shop
 from shopapp.shops.selectors import ShopConfig, shop_config_get
 
 
-def recommendations_refresh(*, shop: str, user_id: str) -> StoredRecs | None:
-    """Recompute one shopper's top-K from their current window and store it for serving.
-
-    Returns None (and stores nothing) when the shop is gone or no model serves under its alias.
-    """
+def recommendations_refresh(*, shop: str, user_ids: Sequence[str]) -> dict[str, StoredRecs]:
+    """Recompute shoppers' top-K from their current windows (one inference batch, one round trip
+    each way) and store them for serving. Nothing when the shop is gone or no model serves."""
     config = shop_config_get(domain=shop)
     predictor = _serving_predictor(config)
-    if config is None or predictor is None:
-        return None
+    if config is None or predictor is None or not user_ids:
+        return {}
     r = get_redis()
-    window = window_read(r=r, shop=shop, user_id=user_id)
-    exclude = {e.item_id for e in window} if config.exclude_window_items else set()
-    recs = _ranked(predictor, [(e.item_id, e.ts) for e in window], config, exclude)
-    recs_write(r=r, shop=shop, user_id=user_id, recs=recs)
+    windows = windows_read(r=r, shop=shop, user_ids=user_ids)
+    histories = [[(e.item_id, e.ts) for e in windows[u]] for u in user_ids]
+    excludes = [
+        {e.item_id for e in windows[u]} if config.exclude_window_items else set() for u in user_ids
+    ]
+    ranked = _ranked(predictor, histories, config, excludes)
+    recs = dict(zip(user_ids, ranked, strict=True))
+    recs_write_many(r=r, shop=shop, recs=recs)
     return recs
 
 
@@ -41,7 +43,7 @@ def popular_refresh(*, shop: str) -> StoredRecs | None:
     predictor = _serving_predictor(config)
     if config is None or predictor is None:
         return None
-    recs = _ranked(predictor, [], config, set())
+    [recs] = _ranked(predictor, [[]], config, [set()])
     popular_write(r=get_redis(), shop=shop, recs=recs)
     return recs
 
@@ -53,18 +55,25 @@ def _serving_predictor(config: ShopConfig | None) -> Predictor | None:
 
 
 def _ranked(
-    predictor: Predictor, history: list[tuple[str, float]], config: ShopConfig, exclude: set[str]
-) -> StoredRecs:
-    [scored] = predictor.recommend_batch(
-        histories=[history], k=config.recommendation_count, excludes=[exclude]
+    predictor: Predictor,
+    histories: list[list[tuple[str, float]]],
+    config: ShopConfig,
+    excludes: list[set[str]],
+) -> list[StoredRecs]:
+    batches = predictor.recommend_batch(
+        histories=histories, k=config.recommendation_count, excludes=excludes
     )
-    return StoredRecs(
-        items=[s.item_id for s in scored],
-        scores=[s.score for s in scored],
-        model_version=f"{predictor.name}/{predictor.version}",
-        source=f"model:{settings.SERVING_MODEL_KIND}",
-        computed_at=time.time(),
-    )
+    now = time.time()
+    return [
+        StoredRecs(
+            items=[s.item_id for s in scored],
+            scores=[s.score for s in scored],
+            model_version=f"{predictor.name}/{predictor.version}",
+            source=f"model:{settings.SERVING_MODEL_KIND}",
+            computed_at=now,
+        )
+        for scored in batches
+    ]
 
 
 def products_upsert(*, shop: str, products: Iterable[dict[str, object]]) -> int:

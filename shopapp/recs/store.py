@@ -44,13 +44,21 @@ def refresh_claim(*, r: redis.Redis, shop: str, users: Sequence[str]) -> list[st
     return [user for user, claimed in zip(users, pipe.execute(), strict=True) if claimed]
 
 
-def refresh_release(*, r: redis.Redis, shop: str, user_id: str) -> None:
+def refresh_release(*, r: redis.Redis, shop: str, user_ids: Sequence[str]) -> None:
     """Called as a refresh starts: events from now on need (and will queue) another one."""
-    r.delete(f"ss:{shop}:recq:{user_id}")
+    if user_ids:
+        r.delete(*(f"ss:{shop}:recq:{user}" for user in user_ids))
 
 
 def recs_write(*, r: redis.Redis, shop: str, user_id: str, recs: StoredRecs) -> None:
-    r.set(recs_key(shop, user_id), json.dumps(asdict(recs)), ex=RECS_TTL_S)
+    recs_write_many(r=r, shop=shop, recs={user_id: recs})
+
+
+def recs_write_many(*, r: redis.Redis, shop: str, recs: dict[str, StoredRecs]) -> None:
+    pipe = r.pipeline(transaction=False)
+    for user_id, stored in recs.items():
+        pipe.set(recs_key(shop, user_id), json.dumps(asdict(stored)), ex=RECS_TTL_S)
+    pipe.execute()
 
 
 def recs_read(*, r: redis.Redis, shop: str, user_id: str) -> StoredRecs | None:

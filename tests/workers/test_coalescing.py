@@ -10,5 +10,5 @@ def test_a_burst_for_one_shopper_queues_one_refresh_until_it_starts() -> None:
     r = get_redis()
     assert refresh_claim(r=r, shop=SHOP, users=["a", "b"]) == ["a", "b"]
     assert refresh_claim(r=r, shop=SHOP, users=["a", "b", "c"]) == ["c"]  # a, b already queued
-    refresh_release(r=r, shop=SHOP, user_id="a")  # a's refresh started: new events need another
+    refresh_release(r=r, shop=SHOP, user_ids=["a"])  # a's refresh started: new events need another
     assert refresh_claim(r=r, shop=SHOP, users=["a", "b"]) == ["a"]
