@@ -48,6 +48,7 @@ demo: install
 bench: install
 	$(PY) -m bench.run
 	$(PY) -m bench.collector
+	$(PY) -m bench.freshness
 
 # Re-resolve the pinned set after changing pyproject.toml.
 lock:

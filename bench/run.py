@@ -2,7 +2,7 @@
 
 Each figure stands beside a baseline measured in the same run on the same machine, so the ratio
 means something even on this noisy 2-core VM (see shared/reference/machine-limits.md §0):
-- collector: parsing + normalising a 10-event tp2 body, against json.loads of the same body;
+- ingest: parsing + normalising a 10-event tp2 body (the worker side), against json.loads of it;
 - window update: the Lua update (one round trip), against a bare PING round trip;
 - inference: Predictor.recommend_batch for one shopper, against sorting the scores per call.
 """
@@ -88,7 +88,7 @@ def bench_inference() -> tuple[dict[str, float], dict[str, float]]:
 
 def main() -> None:
     rows = {
-        "collector: parse+normalise 10 events (vs json.loads)": bench_collector(),
+        "ingest: parse+normalise 10 events (vs json.loads)": bench_collector(),
         "window update, Lua, 1 round trip (vs PING)": bench_window(),
         "inference, popularity top-10 of 1000 (vs sort per call)": bench_inference(),
     }
