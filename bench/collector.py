@@ -26,6 +26,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from bench.common import gunicorn_args
+
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "results"
 SHOP = "bench.myshopify.com"
@@ -102,20 +104,7 @@ def main() -> None:
             f'wrk.headers["Origin"] = "https://{SHOP}"\n'
         )
         server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "shopapp.wsgi:application",
-                "-w",
-                "2",
-                "-k",
-                "sync",
-                "-b",
-                f"127.0.0.1:{PORT}",
-                "--log-level",
-                "warning",
-            ],
+            [sys.executable, *gunicorn_args(PORT)],
             env=env,
             cwd=REPO,
             start_new_session=True,

@@ -26,10 +26,11 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
+
+from bench.common import gunicorn_args
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "results"
@@ -80,19 +81,7 @@ def _prepare(env: dict[str, str]) -> dict[str, Any]:
 
 def _start(env: dict[str, str], logs: Path) -> list[subprocess.Popen[bytes]]:
     commands = {
-        "web": [
-            "-m",
-            "gunicorn",
-            "shopapp.wsgi:application",
-            "-w",
-            "2",
-            "-k",
-            "sync",
-            "-b",
-            f"127.0.0.1:{PORT}",
-            "--log-level",
-            "warning",
-        ],
+        "web": gunicorn_args(PORT),
         "consumer": ["-m", "workers.consumer"],
         "worker": [
             "-m",
@@ -205,36 +194,10 @@ def _send(
 
 
 def _view(user: str, item: str) -> dict[str, str]:
-    ue = {
-        "schema": "iglu:com.snowplowanalytics.snowplow/unstruct_event/jsonschema/1-0-0",
-        "data": {
-            "schema": "iglu:com.snowplowanalytics.snowplow.ecommerce/"
-            "snowplow_ecommerce_action/jsonschema/1-0-2",
-            "data": {"type": "product_view"},
-        },
-    }
-    co = {
-        "schema": "iglu:com.snowplowanalytics.snowplow/contexts/jsonschema/1-0-0",
-        "data": [
-            {
-                "schema": "iglu:com.snowplowanalytics.snowplow.ecommerce/product/jsonschema/1-0-0",
-                "data": {"id": item, "category": "c", "price": 1.0, "currency": "USD"},
-            }
-        ],
-    }
-    now = str(int(time.time() * 1000))
-    return {
-        "e": "ue",
-        "eid": str(uuid.uuid4()),
-        "tv": "bench",
-        "p": "web",
-        "aid": SHOP,
-        "duid": user,
-        "dtm": now,
-        "stm": now,
-        "ue_pr": json.dumps(ue),
-        "co": json.dumps(co),
-    }
+    sys.path.insert(0, str(REPO))
+    from tests.tp2 import product_event
+
+    return product_event(shop=SHOP, item=item, duid=user, dtm=int(time.time() * 1000))
 
 
 def _freshness(
