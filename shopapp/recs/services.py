@@ -10,6 +10,7 @@ from django.conf import settings
 
 from recommender.predictor import Predictor
 from shopapp.events.window import windows_read
+from shopapp.recs.exclusions import shop_exclusions, shopper_exclusions
 from shopapp.recs.models import Product
 from shopapp.recs.predictors import predictor_get
 from shopapp.recs.store import StoredRecs, popular_write, recs_write_many
@@ -28,10 +29,8 @@ def recommendations_refresh(*, shop: str, user_ids: Sequence[str]) -> dict[str, 
     r = get_redis()
     windows = windows_read(r=r, shop=shop, user_ids=user_ids)
     histories = [[(e.item_id, e.ts) for e in windows[u]] for u in user_ids]
-    excludes = [
-        {e.item_id for e in windows[u]} if config.exclude_window_items else set() for u in user_ids
-    ]
-    ranked = _ranked(predictor, histories, config, excludes)
+    excluded = shopper_exclusions(config=config, windows=windows)
+    ranked = _ranked(predictor, histories, config, [excluded[u] for u in user_ids])
     recs = dict(zip(user_ids, ranked, strict=True))
     recs_write_many(r=r, shop=shop, recs=recs)
     return recs
@@ -43,7 +42,7 @@ def popular_refresh(*, shop: str) -> StoredRecs | None:
     predictor = _serving_predictor(config)
     if config is None or predictor is None:
         return None
-    [recs] = _ranked(predictor, [[]], config, [set()])
+    [recs] = _ranked(predictor, [[]], config, [shop_exclusions(config=config)])
     popular_write(r=get_redis(), shop=shop, recs=recs)
     return recs
 

@@ -39,6 +39,10 @@ class ShopSettings(models.Model):
     recommendation_count = models.PositiveSmallIntegerField(default=10)
     serving_alias = models.CharField(max_length=32, default="champion")
     exclude_window_items = models.BooleanField(default=True)
+    exclude_purchased = models.BooleanField(default=True)
+    exclude_out_of_stock = models.BooleanField(default=True)
+    # Product ids (numeric part of the GID) the merchant never wants recommended.
+    excluded_product_ids = models.JSONField(default=list, blank=True)
     widget_title = models.CharField(max_length=80, default="Recommended for you")
 
     def __str__(self) -> str:

@@ -25,6 +25,9 @@ class ShopConfig:
     recommendation_count: int
     serving_alias: str
     exclude_window_items: bool
+    exclude_purchased: bool
+    exclude_out_of_stock: bool
+    excluded_product_ids: frozenset[str]
     allowed_origins: frozenset[str]
 
 
@@ -87,5 +90,8 @@ def _config(shop: Shop | None) -> ShopConfig | None:
         recommendation_count=s.recommendation_count,
         serving_alias=s.serving_alias,
         exclude_window_items=s.exclude_window_items,
+        exclude_purchased=s.exclude_purchased,
+        exclude_out_of_stock=s.exclude_out_of_stock,
+        excluded_product_ids=frozenset(str(p) for p in s.excluded_product_ids),
         allowed_origins=frozenset([f"https://{shop.domain}", *shop.storefront_origins]),
     )

@@ -20,6 +20,7 @@ from recommender.popularity import Popularity, PopularityConfig
 from recommender.types import Interaction as Seen
 from shopapp.events.models import Interaction
 from shopapp.events.window import window_read
+from shopapp.recs.services import products_upsert
 from shopapp.redis import get_redis
 from shopapp.shopify.signatures import app_proxy_sign
 from shopapp.shops.models import ShopSettings
@@ -98,6 +99,19 @@ def test_tracker_event_becomes_a_recommendation_served_by_the_app_proxy(
     live_server: Any, shop: str, tracking_key: str, tmp_path: Path
 ) -> None:
     ShopSettings.objects.filter(shop__domain=shop).update(recommendation_count=3)
+    products_upsert(
+        shop=shop,
+        products=[  # 104 is out of stock: never to be offered
+            {
+                "product_id": pid,
+                "handle": f"p{pid}",
+                "title": f"P{pid}",
+                "price": "10",
+                "available": pid != "104",
+            }
+            for pid in HISTORY
+        ],
+    )
     tracking_uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     version = _register_champion(tracking_uri, tmp_path / "artifacts")
     env = worker_env(mlflow_uri=tracking_uri)
@@ -108,12 +122,13 @@ def test_tracker_event_becomes_a_recommendation_served_by_the_app_proxy(
         refresh_popular_lists.delay()  # what beat runs every minute
         newcomer = _poll_proxy(shop, "first-visit")
 
-    # The two viewed products are excluded; the rest in order of popularity.
-    assert [i["item_id"] for i in body["items"]] == ["105", "104", "102"]
-    assert [i["score"] for i in body["items"]] == [5.0, 3.0, 1.0]
+    # The two viewed products and the out-of-stock one are excluded; the rest by popularity.
+    assert [i["item_id"] for i in body["items"]] == ["105", "102"]
+    assert [i["score"] for i in body["items"]] == [5.0, 1.0]
+    assert [i["title"] for i in body["items"]] == ["P105", "P102"]  # joined with the catalogue
     assert body["model_version"] == f"slipstream-popularity/{version}"
-    # A shopper with no history of their own gets the shop-wide list, nothing excluded.
-    assert [i["item_id"] for i in newcomer["items"]] == ["105", "101", "104"]
+    # A shopper with no history of their own gets the shop-wide list, still without 104.
+    assert [i["item_id"] for i in newcomer["items"]] == ["105", "101", "103"]
     window = window_read(r=get_redis(), shop=shop, user_id="visitor-1")
     assert [(e.item_id, e.interaction) for e in window] == [("101", "view"), ("103", "view")]
     history = Interaction.objects.filter(shop__domain=shop).order_by("ts", "item_id")
