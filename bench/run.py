@@ -46,14 +46,14 @@ def _timed(fn: Callable[[], object], *, seconds: float = 2.0, repeats: int = 3) 
     return {"min_us": min(runs), "median_us": statistics.median(runs)}
 
 
-def bench_collector() -> tuple[dict[str, float], dict[str, float]]:
+def bench_ingest() -> tuple[dict[str, float], dict[str, float]]:
     body = payload(*[product_event(shop=SHOP, item=str(1000 + n), duid=f"v{n}") for n in range(10)])
 
-    def collect() -> None:
+    def normalise() -> None:
         for raw in payload_parse(body, max_events=500):
             tp2_normalise(shop=SHOP, raw=event_fields(raw), received_at=1_767_225_600.0)
 
-    return _timed(collect), _timed(lambda: json.loads(body))
+    return _timed(normalise), _timed(lambda: json.loads(body))
 
 
 def bench_window() -> tuple[dict[str, float], dict[str, float]]:
@@ -88,7 +88,7 @@ def bench_inference() -> tuple[dict[str, float], dict[str, float]]:
 
 def main() -> None:
     rows = {
-        "ingest: parse+normalise 10 events (vs json.loads)": bench_collector(),
+        "ingest: parse+normalise 10 events (vs json.loads)": bench_ingest(),
         "window update, Lua, 1 round trip (vs PING)": bench_window(),
         "inference, popularity top-10 of 1000 (vs sort per call)": bench_inference(),
     }

@@ -63,7 +63,7 @@ def interactions_ingest(*, shop: str, records: Sequence[InteractionRecord]) -> l
             window_seconds=config.window_seconds,
             max_events=config.window_max_events,
         )
-    _history_append(shop=shop, records=records)
+    _history_append(shop_id=config.shop_id, records=records)
     trending_count(r=r, shop=shop, records=records)
     return sorted(by_user)
 
@@ -87,12 +87,12 @@ def interactions_import(*, shop: str, rows: Iterable[Mapping[str, Any]]) -> Impo
             records.append(offline_normalise(shop=shop, row=row))
         except EventError as exc:
             rejected.append((number, str(exc)))
-    _history_append(shop=shop, records=records)
+    shop_id = Shop.objects.values_list("id", flat=True).get(domain=shop)
+    _history_append(shop_id=shop_id, records=records)
     return ImportReport(accepted=len(records), rejected=rejected)
 
 
-def _history_append(*, shop: str, records: Sequence[InteractionRecord]) -> None:
-    shop_id = Shop.objects.values_list("id", flat=True).get(domain=shop)
+def _history_append(*, shop_id: int, records: Sequence[InteractionRecord]) -> None:
     Interaction.objects.bulk_create(
         [
             Interaction(

@@ -17,6 +17,7 @@ CACHE_TTL_S = 5.0
 class ShopConfig:
     """The plain-data view of a shop's settings that tasks and views work with."""
 
+    shop_id: int
     domain: str
     active: bool
     tracking_enabled: bool
@@ -82,6 +83,7 @@ def _config(shop: Shop | None) -> ShopConfig | None:
     except ShopSettings.DoesNotExist:
         s = ShopSettings(shop=shop)
     return ShopConfig(
+        shop_id=shop.pk,
         domain=shop.domain,
         active=shop.is_active,
         tracking_enabled=s.tracking_enabled,

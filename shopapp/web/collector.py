@@ -26,7 +26,7 @@ from redis.exceptions import RedisError
 from shopapp.events.stream import Batch, events_append
 from shopapp.events.tp2 import PayloadError, payload_parse
 from shopapp.redis import get_redis
-from shopapp.shopify.signatures import SignatureRejected, app_proxy_verify
+from shopapp.shopify.signatures import ProxyRequest, SignatureRejected, app_proxy_verify
 from shopapp.shops.selectors import ShopConfig, shop_config_cached
 from shopapp.web.cors import with_cors
 
@@ -48,7 +48,7 @@ def tp2(request: HttpRequest, key: str | None = None) -> HttpResponse:
     if request.method == "OPTIONS":
         return with_cors(request, HttpResponse(status=204))
     shop = _identify_direct(request, key)
-    return shop if isinstance(shop, HttpResponse) else _post(request, shop, customer_id=None)
+    return shop if isinstance(shop, HttpResponse) else _post(request, shop, proxy=None)
 
 
 @csrf_exempt
@@ -57,7 +57,7 @@ def pixel(request: HttpRequest, key: str | None = None) -> HttpResponse:
     shop = _identify_direct(request, key)
     if isinstance(shop, HttpResponse):
         return shop
-    return _gif(request, _collect(request, [_get_event(request)], shop, customer_id=None))
+    return _gif(request, _collect(request, [_get_event(request)], shop, proxy=None))
 
 
 @csrf_exempt
@@ -65,16 +65,16 @@ def proxy_tp2(request: HttpRequest) -> HttpResponse:
     verified = _identify_proxy(request)
     if isinstance(verified, HttpResponse):
         return verified
-    shop, customer_id = verified
-    return _post(request, shop, customer_id=customer_id)
+    shop, proxy = verified
+    return _post(request, shop, proxy=proxy)
 
 
 def proxy_pixel(request: HttpRequest) -> HttpResponse:
     verified = _identify_proxy(request)
     if isinstance(verified, HttpResponse):
         return verified
-    shop, customer_id = verified
-    return _gif(request, _collect(request, [_get_event(request)], shop, customer_id=customer_id))
+    shop, proxy = verified
+    return _gif(request, _collect(request, [_get_event(request)], shop, proxy=proxy))
 
 
 def _identify_direct(request: HttpRequest, key: str | None) -> ShopConfig | HttpResponse:
@@ -90,7 +90,7 @@ def _identify_direct(request: HttpRequest, key: str | None) -> ShopConfig | Http
     return _usable(request, shop)
 
 
-def _identify_proxy(request: HttpRequest) -> tuple[ShopConfig, str | None] | HttpResponse:
+def _identify_proxy(request: HttpRequest) -> tuple[ShopConfig, ProxyRequest] | HttpResponse:
     verified = app_proxy_verify(
         url=request.build_absolute_uri(), shop_param=request.GET.get("shop")
     )
@@ -100,7 +100,7 @@ def _identify_proxy(request: HttpRequest) -> tuple[ShopConfig, str | None] | Htt
     if shop is None:
         return _answer(request, 404, {"error": "unknown shop"})
     usable = _usable(request, shop)
-    return usable if isinstance(usable, HttpResponse) else (usable, verified.logged_in_customer_id)
+    return usable if isinstance(usable, HttpResponse) else (usable, verified)
 
 
 def _usable(request: HttpRequest, shop: ShopConfig) -> ShopConfig | HttpResponse:
@@ -124,7 +124,7 @@ def _gif(request: HttpRequest, response: HttpResponse) -> HttpResponse:
     return with_cors(request, gif)
 
 
-def _post(request: HttpRequest, shop: ShopConfig, customer_id: str | None) -> HttpResponse:
+def _post(request: HttpRequest, shop: ShopConfig, proxy: ProxyRequest | None) -> HttpResponse:
     if request.method != "POST":
         return _answer(request, 405, {"error": "use POST"})
     try:
@@ -137,19 +137,19 @@ def _post(request: HttpRequest, shop: ShopConfig, customer_id: str | None) -> Ht
         events = payload_parse(request.body, max_events=settings.COLLECTOR_MAX_EVENTS)
     except PayloadError as exc:
         return _answer(request, 400, {"error": str(exc)})
-    return _collect(request, events, shop, customer_id=customer_id)
+    return _collect(request, events, shop, proxy=proxy)
 
 
 def _collect(
-    request: HttpRequest, events: list[Any], shop: ShopConfig, customer_id: str | None
+    request: HttpRequest, events: list[Any], shop: ShopConfig, proxy: ProxyRequest | None
 ) -> HttpResponse:
     """Rate-limit and append one request's events to the event log, for one identified shop.
 
     What each event means is the ingest worker's business: it normalises them and keeps the
     invalid ones with their reason (Snowplow's collector/enrich split); this stays one round trip.
     """
-    if customer_id is not None or request.path.startswith("/proxy/"):
-        events = [_as_customer(raw, customer_id) for raw in events]
+    if proxy is not None:  # Shopify signed the request, so it, not the client, says who this is
+        events = [_as_customer(raw, proxy.logged_in_customer_id) for raw in events]
     events = [raw for raw in events if isinstance(raw, dict)]
     if not events:
         return _answer(request, 400, {"error": "no event is an object"})
