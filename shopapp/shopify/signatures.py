@@ -5,18 +5,18 @@ We do not hand-roll HMAC checks `shopifyapp` already does (docs/decisions/0001-s
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
-import re
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.conf import settings
-from shopify_app import AppConfig, verify_app_proxy_req
+from shopify_app import AppConfig, verify_app_proxy_req, verify_webhook_req
 
-# Shopify's own strict form of a shop domain (anchored; no lookalike hosts).
-SHOP_DOMAIN_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9-]*\.myshopify\.com$")
+from shopapp.shopify.domains import shop_domain_clean
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,7 +31,17 @@ class SignatureRejected:
     reason: str
 
 
-def _app_config() -> AppConfig:
+@dataclass(frozen=True, slots=True)
+class Webhook:
+    """A webhook whose HMAC checked out: what Shopify said, and the id to dedupe it on."""
+
+    shop: str
+    topic: str
+    delivery_id: str  # X-Shopify-Event-Id when sent (stable across retries), else the webhook id
+    api_version: str
+
+
+def app_config() -> AppConfig:
     return {
         "client_id": settings.SHOPIFY_API_KEY,
         "client_secret": settings.SHOPIFY_API_SECRET,
@@ -46,15 +56,51 @@ def app_proxy_verify(*, url: str, shop_param: str | None) -> ProxyRequest | Sign
     from the (now verified) `shop` parameter and held to Shopify's domain form.
     """
     result = verify_app_proxy_req(
-        {"method": "GET", "headers": {}, "url": url, "body": ""}, _app_config()
+        {"method": "GET", "headers": {}, "url": url, "body": ""}, app_config()
     )
     if not result.ok:
         return SignatureRejected(status=401, reason=result.log.code)
-    if not shop_param or not SHOP_DOMAIN_RE.match(shop_param):
+    shop = shop_domain_clean(shop_param)
+    if shop is None:
         return SignatureRejected(status=400, reason="invalid_shop_domain")
-    return ProxyRequest(
-        shop=shop_param.lower(), logged_in_customer_id=result.logged_in_customer_id or None
+    return ProxyRequest(shop=shop, logged_in_customer_id=result.logged_in_customer_id or None)
+
+
+def _header(headers: Mapping[str, str], name: str) -> str:
+    """A webhook header by name, with or without the X- prefix (Shopify's Events preview)."""
+    return headers.get(f"X-{name}") or headers.get(name) or ""
+
+
+def webhook_verify(*, headers: Mapping[str, str], body: bytes) -> Webhook | SignatureRejected:
+    """Check a webhook's HMAC over the raw body (shopifyapp; the old secret too during a
+    rotation) and read the headers it vouches for. Shopify wants 401 for a bad signature."""
+    try:
+        text = body.decode("utf-8")  # shopifyapp takes text; Shopify always sends UTF-8 JSON
+    except UnicodeDecodeError:
+        return SignatureRejected(status=401, reason="body_not_utf8")
+    result = verify_webhook_req(
+        {"method": "POST", "headers": dict(headers), "url": "", "body": text}, app_config()
     )
+    if not result.ok:
+        return SignatureRejected(status=401, reason=result.log.code)
+    shop = shop_domain_clean(_header(headers, "Shopify-Shop-Domain"))
+    topic = _header(headers, "Shopify-Topic")
+    delivery_id = _header(headers, "Shopify-Event-Id") or _header(headers, "Shopify-Webhook-Id")
+    if shop is None:
+        return SignatureRejected(status=400, reason="invalid_shop_domain")
+    if not topic or not delivery_id or len(delivery_id) > 128 or len(topic) > 64:
+        return SignatureRejected(status=400, reason="missing_topic_or_id")
+    return Webhook(
+        shop=shop,
+        topic=topic,
+        delivery_id=delivery_id,
+        api_version=_header(headers, "Shopify-API-Version"),
+    )
+
+
+def webhook_sign(*, body: bytes, secret: str) -> str:
+    """The X-Shopify-Hmac-Sha256 value Shopify would send (for the stand-in Shopify and tests)."""
+    return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
 
 
 def app_proxy_sign(*, params: dict[str, str], secret: str, now: float | None = None) -> str:
