@@ -38,9 +38,30 @@ SECRET_KEY = _secret("DJANGO_SECRET_KEY", "dev-only-insecure-key-never-use-in-pr
 # The app's client id and secret from the Partner Dashboard. The dev defaults sign the demo's
 # simulated app-proxy requests; a real store never sees them.
 SHOPIFY_API_KEY = _secret("SHOPIFY_API_KEY", "slipstream-dev-client-id")
-SHOPIFY_API_SECRET = _secret("SHOPIFY_API_SECRET", "slipstream-dev-client-secret")
+SHOPIFY_API_SECRET = _secret(
+    "SHOPIFY_API_SECRET", "slipstream-dev-client-secret-not-for-production"
+)
 # The previous secret while a rotation is under way: signatures made with it still verify.
 SHOPIFY_API_SECRET_OLD = env.str("SHOPIFY_API_SECRET_OLD", default="")
+# Where Shopify sends merchants back to (the app's own public origin, https in production).
+SHOPIFY_APP_URL = env.str("SHOPIFY_APP_URL", default="http://127.0.0.1:8000").rstrip("/")
+# Keys that encrypt the shops' access and refresh tokens at rest (Fernet keys, comma-separated).
+# The first encrypts; every one decrypts, so a new key goes first and the old one stays until
+# `manage.py tokens_rekey` has re-encrypted every token (docs/operations.md).
+SHOPIFY_TOKEN_KEYS: list[str] = [k for k in env.list("SHOPIFY_TOKEN_KEYS", default=[]) if k]
+if not SHOPIFY_TOKEN_KEYS:
+    if PRODUCTION:
+        raise ImproperlyConfigured(
+            "SHOPIFY_TOKEN_KEYS is required when SLIPSTREAM_ENV=production. Generate a key with "
+            "`python -c 'from cryptography.fernet import Fernet; "
+            "print(Fernet.generate_key().decode())'`."
+        )
+    SHOPIFY_TOKEN_KEYS = []  # development: derived from SECRET_KEY (shopapp/shops/crypto.py)
+# Tests and local runs only: send Shopify-bound HTTP (OAuth, Admin API) to this origin instead of
+# https://{shop}, where a stand-in Shopify answers. Refused in production.
+SHOPIFY_ORIGIN_OVERRIDE = env.str("SHOPIFY_ORIGIN_OVERRIDE", default="")
+if PRODUCTION and SHOPIFY_ORIGIN_OVERRIDE:
+    raise ImproperlyConfigured("SHOPIFY_ORIGIN_OVERRIDE must not be set in production.")
 
 DEBUG = env.bool("DJANGO_DEBUG", default=not PRODUCTION)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=[] if PRODUCTION else ["*"])
@@ -51,6 +72,7 @@ INSTALLED_APPS = [
     "shopapp.shops",
     "shopapp.events",
     "shopapp.recs",
+    "shopapp.privacy",
     "shopapp.web",
     "shopapp.demo",
 ]
@@ -139,6 +161,9 @@ CELERY_TASK_ROUTES = {
 }
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "popular-lists": {"task": "slipstream.recommend.popular", "schedule": 60.0},
+    # Expiring offline tokens live an hour: refresh the ones due within the next 20 minutes.
+    "token-refresh": {"task": "slipstream.publish.tokens_refresh", "schedule": 300.0},
+    "data-exports-expire": {"task": "slipstream.ingest.exports_expire", "schedule": 3600.0},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 

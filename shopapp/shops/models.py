@@ -10,7 +10,7 @@ def new_tracking_key() -> str:
 
 
 class Shop(models.Model):
-    """A store that installed Slipstream. Tokens arrive with the install flow (issue 3)."""
+    """A store that installed Slipstream. Its Shopify tokens are in ShopCredential."""
 
     domain = models.CharField(max_length=255, unique=True)  # the myshopify domain
     installed_at = models.DateTimeField(auto_now_add=True)
@@ -47,3 +47,44 @@ class ShopSettings(models.Model):
 
     def __str__(self) -> str:
         return f"settings of {self.shop_id}"
+
+
+class ShopCredential(models.Model):
+    """The shop's expiring offline access token and its refresh token, encrypted (shops/crypto.py).
+
+    Deleted on app/uninstalled; re-created by token exchange when the merchant opens the app again.
+    """
+
+    shop = models.OneToOneField(Shop, on_delete=models.CASCADE, related_name="credential")
+    access_token = models.TextField()  # Fernet ciphertext
+    scopes = models.CharField(max_length=1000, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)  # None: a non-expiring token
+    refresh_token = models.TextField(blank=True)  # Fernet ciphertext; rotated on every refresh
+    refresh_token_expires_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    # Set when a refresh was refused: the next session token from the admin re-exchanges.
+    refresh_failed = models.CharField(max_length=200, blank=True)
+
+    def __str__(self) -> str:
+        return f"credential of {self.shop_id}"
+
+
+class WebhookDelivery(models.Model):
+    """A webhook Shopify delivered: kept to drop its retries and duplicates, and to run it once.
+
+    The payload is held only until the handler has run, then blanked, so compliance payloads
+    (customer email, phone) are not kept.
+    """
+
+    delivery_id = models.CharField(max_length=128, unique=True)  # X-Shopify-Event-Id or webhook id
+    shop_domain = models.CharField(max_length=255)
+    topic = models.CharField(max_length=64)
+    payload = models.JSONField(default=dict)
+    received_at = models.DateTimeField(auto_now_add=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["shop_domain", "topic"], name="webhook_shop_topic")]
+
+    def __str__(self) -> str:
+        return f"{self.topic} for {self.shop_domain} ({self.delivery_id})"

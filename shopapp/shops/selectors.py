@@ -5,8 +5,9 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
-from shopapp.shops.models import Shop, ShopSettings
+from shopapp.shops.models import Shop, ShopCredential, ShopSettings, WebhookDelivery
 
 # How stale a cached shop may be on the collector's hot path: a settings change or an uninstall
 # reaches every web process within this many seconds.
@@ -34,6 +35,34 @@ class ShopConfig:
 
 def active_shop_domains() -> list[str]:
     return list(Shop.objects.filter(uninstalled_at__isnull=True).values_list("domain", flat=True))
+
+
+def shop_needs_token(*, domain: str) -> bool:
+    """True when the shop has no usable offline token: never installed, uninstalled, a refresh
+    refused, or both tokens expired. The admin then exchanges a session token for a new one."""
+    credential = (
+        ShopCredential.objects.filter(shop__domain=domain, shop__uninstalled_at__isnull=True)
+        .only("refresh_failed", "expires_at", "refresh_token_expires_at", "refresh_token")
+        .first()
+    )
+    if credential is None or credential.refresh_failed:
+        return True
+    now = datetime.now(UTC)
+    access_dead = credential.expires_at is not None and credential.expires_at <= now
+    refresh_dead = not credential.refresh_token or (
+        credential.refresh_token_expires_at is not None
+        and credential.refresh_token_expires_at <= now
+    )
+    return access_dead and refresh_dead
+
+
+def webhook_stalled(*, delivery_id: str, after_s: float) -> bool:
+    """Received more than `after_s` ago and still not handled."""
+    return WebhookDelivery.objects.filter(
+        delivery_id=delivery_id,
+        processed_at=None,
+        received_at__lt=datetime.now(UTC) - timedelta(seconds=after_s),
+    ).exists()
 
 
 def shop_config_get(*, domain: str) -> ShopConfig | None:
