@@ -2,7 +2,7 @@ from django.urls import path
 
 from shopapp.demo import proxy as demo_proxy
 from shopapp.demo import views as demo
-from shopapp.web import collector, health, proxy
+from shopapp.web import auth, collector, health, proxy, webhooks
 
 urlpatterns = [
     path("t/<str:key>/com.snowplowanalytics.snowplow/tp2", collector.tp2, name="collector-tp2"),
@@ -13,6 +13,14 @@ urlpatterns = [
     path("proxy/i", collector.proxy_pixel, name="proxy-pixel"),
     path("proxy/recommendations", proxy.recommendations, name="proxy-recommendations"),
     path("health", health.health, name="health"),
+    # The embedded app (application_url) and its sign-in (shopify.app.toml).
+    path("app", auth.app_home, name="app-home"),
+    path("app/api/session", auth.session_check, name="app-session"),
+    path("auth/patch-id-token", auth.patch_id_token, name="patch-id-token"),
+    path("auth/install", auth.oauth_install, name="oauth-install"),
+    path("auth/callback", auth.oauth_callback, name="oauth-callback"),
+    path("webhooks", webhooks.webhook, name="webhooks"),
+    path("webhooks/compliance", webhooks.webhook, name="webhooks-compliance"),
     # The demo (embedded defaults only): a storefront and the stand-in app proxy in front of it.
     path("apps/slipstream/<path:path>", demo_proxy.app_proxy, name="demo-app-proxy"),
     path("demo/store/", demo.store_index, name="demo-store"),

@@ -1,0 +1,202 @@
+"""Install and sign-in: the embedded app's home (Shopify-managed install + token exchange), the
+session-token guard for the embedded UI's fetches, and the legacy authorization-code grant.
+
+Every verification is in shopapp.shopify.auth; these views only turn results into responses.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from shopapp.redis import get_redis
+from shopapp.shopify.auth import (
+    Denied,
+    Session,
+    TokenFailure,
+    authorization_code_exchange,
+    authorize_url,
+    oauth_hmac_valid,
+    offline_token_exchange,
+    patch_id_token_page,
+    session_verify,
+)
+from shopapp.shopify.domains import shop_domain_clean
+from shopapp.shops.selectors import shop_needs_token
+from shopapp.shops.services import shop_install
+
+STATE_COOKIE = "slipstream_oauth_state"
+STATE_TTL_S = 600
+
+
+def _denied(denied: Denied) -> HttpResponse:
+    response = HttpResponse(denied.body, status=denied.status, content_type="text/plain")
+    for name, value in denied.headers.items():
+        response[name] = value
+    return response
+
+
+def _forbidden(reason: str) -> HttpResponse:
+    return HttpResponse(reason, status=403, content_type="text/plain")
+
+
+def _ensure_token(session: Session) -> TokenFailure | None:
+    """Shopify-managed install: the first visit (or the first after an uninstall, or after a
+    refused refresh) trades the session token for an expiring offline token."""
+    if not shop_needs_token(domain=session.shop):
+        return None
+    token = offline_token_exchange(session)
+    if isinstance(token, TokenFailure):
+        return token
+    shop_install(domain=session.shop, token=token)
+    return None
+
+
+@require_GET
+def app_home(request: HttpRequest) -> HttpResponse:
+    """The app's URL in the admin: a document load carrying `id_token`."""
+    session = session_verify(url=request.build_absolute_uri(), headers=request.headers)
+    if isinstance(session, Denied):
+        return _denied(session)
+    failure = _ensure_token(session)
+    if failure is not None:
+        if failure.retry_with_new_id_token:
+            return HttpResponseRedirect(_patch_url(request))
+        return HttpResponse(
+            "Slipstream could not get access to this store from Shopify. Please try again.",
+            status=502,
+            content_type="text/plain",
+        )
+    response = render(
+        request,
+        "app/home.html",
+        {"shop": session.shop, "api_key": settings.SHOPIFY_API_KEY},
+    )
+    for name, value in session.headers.items():  # CSP frame-ancestors, App Bridge preloads
+        response[name] = value
+    return response
+
+
+def _patch_url(request: HttpRequest) -> str:
+    query = request.GET.copy()
+    query.pop("id_token", None)
+    reload_path = request.path + (f"?{query.urlencode()}" if query else "")
+    query["shopify-reload"] = reload_path
+    return f"/auth/patch-id-token?{query.urlencode()}"
+
+
+@require_GET
+def patch_id_token(request: HttpRequest) -> HttpResponse:
+    """The bounce page: App Bridge alone, which reloads `shopify-reload` with a fresh id_token."""
+    if shop_domain_clean(request.GET.get("shop")) is None:
+        return HttpResponse("invalid shop", status=400, content_type="text/plain")
+    status, headers, body = patch_id_token_page(url=request.build_absolute_uri())
+    response = HttpResponse(body, status=status)
+    for name, value in headers.items():
+        response[name] = value
+    return response
+
+
+def session_required(
+    view: Callable[..., HttpResponse],
+) -> Callable[..., HttpResponse]:
+    """For the embedded UI's fetches: `Authorization: Bearer <session token>`. An invalid token
+    gets 401 with `X-Shopify-Retry-Invalid-Session-Request: 1`, and App Bridge retries with a
+    fresh one. The verified shop is `request.shopify_session`."""
+
+    @wraps(view)
+    def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.headers.get("Authorization"):
+            return JsonResponse(
+                {"error": "session token required"},
+                status=401,
+                headers={"X-Shopify-Retry-Invalid-Session-Request": "1"},
+            )
+        session = session_verify(
+            url=request.build_absolute_uri(), headers=request.headers, method=request.method or ""
+        )
+        if isinstance(session, Denied):
+            return _denied(session)
+        failure = _ensure_token(session)
+        if failure is not None:
+            status = 401 if failure.retry_with_new_id_token else 502
+            headers = {"X-Shopify-Retry-Invalid-Session-Request": "1"} if status == 401 else {}
+            return JsonResponse({"error": failure.reason}, status=status, headers=headers)
+        request.shopify_session = session  # type: ignore[attr-defined]
+        return view(request, *args, **kwargs)
+
+    return guarded
+
+
+@require_GET
+@session_required
+def session_check(request: HttpRequest) -> JsonResponse:
+    """What the embedded UI asks first: which shop it is signed in to."""
+    session: Session = request.shopify_session  # type: ignore[attr-defined]
+    return JsonResponse({"shop": session.shop, "user": session.user_id})
+
+
+# The authorization-code grant (legacy, non-embedded install).
+
+
+@require_GET
+def oauth_install(request: HttpRequest) -> HttpResponse:
+    """Shopify's install hit (`shop`, `timestamp`, `hmac`): verified, then the merchant is sent to
+    approve the scopes with a state nonce bound to this browser by a cookie."""
+    query = request.GET.dict()
+    shop = shop_domain_clean(query.get("shop"))
+    if shop is None:
+        return HttpResponse("invalid shop domain", status=400, content_type="text/plain")
+    if not oauth_hmac_valid(query):
+        return HttpResponse("invalid signature", status=401, content_type="text/plain")
+    state = secrets.token_urlsafe(24)
+    get_redis().set(f"ss:oauth:state:{state}", shop, ex=STATE_TTL_S)
+    response = HttpResponseRedirect(authorize_url(shop=shop, state=state))
+    response.set_cookie(
+        STATE_COOKIE,
+        state,
+        max_age=STATE_TTL_S,
+        secure=request.is_secure() or not settings.DEBUG,
+        httponly=True,
+        samesite="Lax",
+    )
+    return response
+
+
+@require_GET
+def oauth_callback(request: HttpRequest) -> HttpResponse:
+    """Shopify's redirect back (`code`, `shop`, `state`, `timestamp`, `hmac`): signature, state
+    (this browser's, for this shop, used once) and timestamp checked before the code is spent."""
+    query = request.GET.dict()
+    shop = shop_domain_clean(query.get("shop"))
+    if shop is None:
+        return HttpResponse("invalid shop domain", status=400, content_type="text/plain")
+    if not oauth_hmac_valid(query):
+        return HttpResponse("invalid signature", status=401, content_type="text/plain")
+    state = query.get("state", "")
+    cookie = request.COOKIES.get(STATE_COOKIE, "")
+    if not state or not secrets.compare_digest(state, cookie):
+        return HttpResponse(
+            "state does not match this browser", status=403, content_type="text/plain"
+        )
+    if get_redis().getdel(f"ss:oauth:state:{state}") != shop:
+        return _forbidden("state expired or already used")
+    code = query.get("code", "")
+    if not code:
+        return HttpResponse("missing code", status=400, content_type="text/plain")
+    token = authorization_code_exchange(shop=shop, code=code)
+    if isinstance(token, TokenFailure):
+        return HttpResponse(
+            f"Shopify refused the install ({token.reason}).", status=502, content_type="text/plain"
+        )
+    shop_install(domain=shop, token=token)
+    response = HttpResponseRedirect(f"https://{shop}/admin/apps/{settings.SHOPIFY_API_KEY}")
+    response.delete_cookie(STATE_COOKIE)
+    return response
