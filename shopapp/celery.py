@@ -9,3 +9,5 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shopapp.settings")
 app = Celery("slipstream")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks(["workers"], related_name="tasks")
+# Modules of workers/ besides tasks.py that define tasks.
+app.conf.include = ["workers.webhooks"]

@@ -14,10 +14,12 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 
 from shopapp.events.services import tracker_events_ingest
 from shopapp.events.stream import Batch
+from shopapp.privacy.services import exports_expire
 from shopapp.recs.services import popular_refresh, recommendations_refresh
 from shopapp.recs.store import refresh_claim, refresh_release
 from shopapp.redis import get_redis
 from shopapp.shops.selectors import active_shop_domains
+from shopapp.shops.services import tokens_refresh
 
 # Errors that a retry can cure (a store restarting); anything else is a bug and fails loudly.
 RETRY_TRANSIENT: dict[str, Any] = {
@@ -56,3 +58,15 @@ def refresh_popular_lists() -> None:
     """Beat: every shop's fallback list, so a shopper with no history still gets one."""
     for shop in active_shop_domains():
         popular_refresh(shop=shop)
+
+
+@shared_task(name="slipstream.publish.tokens_refresh", soft_time_limit=240, time_limit=280)
+def refresh_tokens() -> dict[str, int]:
+    """Beat: expiring offline tokens refreshed ahead of expiry (the rotated refresh token kept)."""
+    return tokens_refresh()
+
+
+@shared_task(name="slipstream.ingest.exports_expire", soft_time_limit=60, time_limit=90)
+def expire_data_exports() -> int:
+    """Beat: customer data exports are deleted after their retention period."""
+    return exports_expire()

@@ -22,3 +22,24 @@ class Interaction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.interaction} {self.item_id} @ {self.ts:%Y-%m-%d %H:%M:%S}"
+
+
+class IdentityLink(models.Model):
+    """A browser's visitor id seen with a logged-in customer's id: the customer's anonymous
+    browsing is theirs (identity stitching), and a customer redaction reaches it too."""
+
+    shop = models.ForeignKey("shops.Shop", on_delete=models.CASCADE, related_name="identity_links")
+    visitor_id = models.CharField(max_length=128)
+    customer_id = models.CharField(max_length=128)
+    first_seen = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["shop", "visitor_id", "customer_id"], name="identity_link_unique"
+            ),
+        ]
+        indexes = [models.Index(fields=["shop", "customer_id"], name="identity_customer")]
+
+    def __str__(self) -> str:
+        return f"{self.visitor_id} -> {self.customer_id}"

@@ -60,10 +60,20 @@ class InteractionRecord:
     interaction: str
     ts: float  # unix seconds, UTC
     event_id: str
+    # The browser's visitor id when the shopper is a logged-in customer (user_id is then the
+    # customer id): the link that ties their anonymous browsing to them (identity stitching).
+    visitor_id: str | None = None
 
 
 def interaction_build(
-    *, shop: str, user_id: str, item_id: str, interaction: str, ts: float, event_id: str
+    *,
+    shop: str,
+    user_id: str,
+    item_id: str,
+    interaction: str,
+    ts: float,
+    event_id: str,
+    visitor_id: str | None = None,
 ) -> InteractionRecord:
     """The single gate every interaction passes: ids well-formed, kind known, time sane."""
     item_id = _product_id(item_id)
@@ -75,6 +85,8 @@ def interaction_build(
         raise EventError("invalid event id")
     if not 0 < ts < 4102444800:  # 2100-01-01
         raise EventError("timestamp out of range")
+    if visitor_id is not None and (visitor_id == user_id or not ID_RE.match(visitor_id)):
+        visitor_id = None
     return InteractionRecord(
         shop=shop,
         user_id=user_id,
@@ -82,6 +94,7 @@ def interaction_build(
         interaction=interaction,
         ts=ts,
         event_id=event_id,
+        visitor_id=visitor_id,
     )
 
 
@@ -146,6 +159,7 @@ def tp2_normalise(*, shop: str, raw: Any, received_at: float) -> list[Interactio
             interaction=kind,
             ts=ts,
             event_id=event_id if n == 0 else f"{event_id}:{n}",
+            visitor_id=fields.get("duid") if fields.get("uid") else None,
         )
         for n, (kind, item) in enumerate(pairs)
     ]

@@ -8,10 +8,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from shopapp.events.models import Interaction
+from shopapp.events.models import IdentityLink, Interaction
 from shopapp.events.normalise import (
     INTENT,
     InteractionRecord,
+    interaction_build,
     offline_normalise,
     tp2_normalise,
 )
@@ -64,6 +65,7 @@ def interactions_ingest(*, shop: str, records: Sequence[InteractionRecord]) -> l
             max_events=config.window_max_events,
         )
     _history_append(shop_id=config.shop_id, records=records)
+    _identities_link(shop_id=config.shop_id, records=records)
     trending_count(r=r, shop=shop, records=records)
     return sorted(by_user)
 
@@ -92,6 +94,15 @@ def interactions_import(*, shop: str, rows: Iterable[Mapping[str, Any]]) -> Impo
     return ImportReport(accepted=len(records), rejected=rejected)
 
 
+def _identities_link(*, shop_id: int, records: Sequence[InteractionRecord]) -> None:
+    pairs = {(rec.visitor_id, rec.user_id) for rec in records if rec.visitor_id}
+    if pairs:
+        IdentityLink.objects.bulk_create(
+            [IdentityLink(shop_id=shop_id, visitor_id=v, customer_id=c) for v, c in pairs],
+            ignore_conflicts=True,
+        )
+
+
 def _history_append(*, shop_id: int, records: Sequence[InteractionRecord]) -> None:
     Interaction.objects.bulk_create(
         [
@@ -108,3 +119,36 @@ def _history_append(*, shop_id: int, records: Sequence[InteractionRecord]) -> No
         ignore_conflicts=True,
         batch_size=1000,
     )
+
+
+def order_purchases_record(*, shop: str, payload: Mapping[str, Any]) -> int:
+    """orders/create: each line item a purchase by the ordering customer (what "already bought"
+    excludes, and training data). Guest orders carry no customer id: the web pixel's
+    checkout_completed covers those shoppers. Returns how many purchases were recorded."""
+    customer = payload.get("customer")
+    order_id = payload.get("id")
+    if not isinstance(customer, Mapping) or not customer.get("id") or not order_id:
+        return 0
+    try:
+        ts = datetime.fromisoformat(str(payload.get("created_at"))).timestamp()
+    except ValueError:
+        ts = datetime.now(UTC).timestamp()
+    records = []
+    for line in payload.get("line_items") or []:
+        if not isinstance(line, Mapping) or not line.get("product_id"):
+            continue  # custom items and tips have no product
+        try:
+            records.append(
+                interaction_build(
+                    shop=shop,
+                    user_id=str(customer["id"]),
+                    item_id=str(line["product_id"]),
+                    interaction="purchase",
+                    ts=ts,
+                    event_id=f"order-{order_id}-{line.get('id', line['product_id'])}",
+                )
+            )
+        except EventError:
+            continue
+    interactions_ingest(shop=shop, records=records)
+    return len(records)

@@ -18,6 +18,11 @@ from shopapp.shops.selectors import ShopConfig
 def shop_exclusions(*, config: ShopConfig) -> set[str]:
     """Excluded for every shopper of the shop."""
     excluded = set(config.excluded_product_ids)
+    excluded |= set(
+        Product.objects.filter(shop__domain=config.domain, published=False).values_list(
+            "product_id", flat=True
+        )
+    )
     if config.exclude_out_of_stock:
         excluded |= set(
             Product.objects.filter(shop__domain=config.domain, available=False).values_list(

@@ -14,7 +14,9 @@ class Product(models.Model):
     price = models.DecimalField(max_digits=12, decimal_places=2)
     currency = models.CharField(max_length=3, default="USD")
     image_url = models.URLField(max_length=1000, blank=True)
-    available = models.BooleanField(default=True)
+    available = models.BooleanField(default=True)  # in stock (or sold while out of stock)
+    # False for drafts, archived and deleted products: never recommended, whatever the settings.
+    published = models.BooleanField(default=True)
 
     class Meta:
         constraints = [

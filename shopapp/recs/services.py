@@ -5,11 +5,13 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 
 from recommender.predictor import Predictor
 from shopapp.events.window import windows_read
+from shopapp.recs.catalog import product_from_webhook
 from shopapp.recs.exclusions import shop_exclusions, shopper_exclusions
 from shopapp.recs.models import Product
 from shopapp.recs.predictors import predictor_get
@@ -28,6 +30,12 @@ def recommendations_refresh(*, shop: str, user_ids: Sequence[str]) -> dict[str, 
         return {}
     r = get_redis()
     windows = windows_read(r=r, shop=shop, user_ids=user_ids)
+    # A shopper with an empty window (it expired, or they were redacted) is served the shop's
+    # popular list by the app proxy; nothing is stored under their id.
+    user_ids = [u for u in user_ids if windows.get(u)]
+    if not user_ids:
+        return {}
+    windows = {u: windows[u] for u in user_ids}
     histories = [[(e.item_id, e.ts) for e in windows[u]] for u in user_ids]
     excluded = shopper_exclusions(config=config, windows=windows)
     ranked = _ranked(predictor, histories, config, [excluded[u] for u in user_ids])
@@ -89,6 +97,7 @@ def products_upsert(*, shop: str, products: Iterable[dict[str, object]]) -> int:
             currency=str(p.get("currency", "USD")),
             image_url=str(p.get("image_url", "")),
             available=bool(p.get("available", True)),
+            published=bool(p.get("published", True)),
         )
         for p in products
     ]
@@ -104,6 +113,28 @@ def products_upsert(*, shop: str, products: Iterable[dict[str, object]]) -> int:
             "currency",
             "image_url",
             "available",
+            "published",
         ],
     )
     return len(rows)
+
+
+def product_webhook_apply(*, shop: str, payload: dict[str, Any]) -> bool:
+    """products/create and products/update: the row the block and the post-filters read.
+    False (and nothing written) when the payload is not a product we can read."""
+    product = product_from_webhook(payload)
+    if product is None or not Shop.objects.filter(domain=shop).exists():
+        return False
+    products_upsert(shop=shop, products=[product])
+    return True
+
+
+def product_delete(*, shop: str, payload: dict[str, Any]) -> bool:
+    """products/delete: kept as unpublished, so no model that still knows it can recommend it."""
+    product_id = str(payload.get("id", ""))
+    if not product_id.isdigit():
+        return False
+    Product.objects.filter(shop__domain=shop, product_id=product_id).update(
+        published=False, available=False
+    )
+    return True

@@ -22,3 +22,19 @@ def test_tasks_survive_a_worker_crash() -> None:
         True,
         True,
     )
+
+
+def test_every_beat_job_names_a_registered_task() -> None:
+    from django.conf import settings
+
+    celery_app.loader.import_default_modules()
+    for job in settings.CELERY_BEAT_SCHEDULE.values():
+        assert job["task"] in celery_app.tasks, job
+
+
+def test_webhooks_and_token_refresh_have_their_queues() -> None:
+    from workers.tasks import refresh_tokens
+    from workers.webhooks import handle_webhook
+
+    assert _queue(handle_webhook.name) == "ingest"
+    assert _queue(refresh_tokens.name) == "publish"

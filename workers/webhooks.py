@@ -1,0 +1,83 @@
+"""Shopify webhooks, run after the web view has verified, recorded and acknowledged them.
+
+Each topic is one call into a domain service; every one is safe to run twice (a redelivered task,
+or a duplicate that slipped past the dedupe).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from celery import shared_task
+
+from shopapp.events.services import order_purchases_record
+from shopapp.privacy.models import DataExport
+from shopapp.privacy.services import customer_export, customer_redact, shop_redact
+from shopapp.recs.services import product_delete, product_webhook_apply
+from shopapp.shops.services import scopes_update, shop_uninstall, webhook_done, webhook_pending
+from workers.tasks import RETRY_TRANSIENT
+
+log = logging.getLogger(__name__)
+
+
+def _customer_id(payload: dict[str, Any]) -> str:
+    customer = payload.get("customer")
+    return str(customer.get("id", "")) if isinstance(customer, dict) else ""
+
+
+def _data_request(shop: str, payload: dict[str, Any]) -> object:
+    customer_id = _customer_id(payload)
+    request = payload.get("data_request")
+    request_id = str(request.get("id", "")) if isinstance(request, dict) else ""
+    if not customer_id:
+        return None
+    if (
+        request_id
+        and DataExport.objects.filter(shop__domain=shop, data_request_id=request_id).exists()
+    ):
+        return None  # answered already (a redelivered task)
+    return customer_export(shop_domain=shop, customer_id=customer_id, data_request_id=request_id)
+
+
+def _customer_redact(shop: str, payload: dict[str, Any]) -> object:
+    customer_id = _customer_id(payload)
+    return customer_redact(shop_domain=shop, customer_id=customer_id) if customer_id else None
+
+
+def _scopes(shop: str, payload: dict[str, Any]) -> object:
+    current = payload.get("current")
+    granted = ",".join(str(s) for s in current) if isinstance(current, list) else ""
+    scopes_update(domain=shop, scopes=granted)
+    return granted
+
+
+HANDLERS: dict[str, Callable[[str, dict[str, Any]], object]] = {
+    "app/uninstalled": lambda shop, _: shop_uninstall(domain=shop),
+    "app/scopes_update": _scopes,
+    "products/create": lambda shop, p: product_webhook_apply(shop=shop, payload=p),
+    "products/update": lambda shop, p: product_webhook_apply(shop=shop, payload=p),
+    "products/delete": lambda shop, p: product_delete(shop=shop, payload=p),
+    "orders/create": lambda shop, p: order_purchases_record(shop=shop, payload=p),
+    "customers/data_request": _data_request,
+    "customers/redact": _customer_redact,
+    "shop/redact": lambda shop, _: shop_redact(shop_domain=shop),
+}
+
+
+@shared_task(
+    name="slipstream.ingest.webhook", soft_time_limit=120, time_limit=150, **RETRY_TRANSIENT
+)
+def handle_webhook(delivery_id: str) -> None:
+    delivery = webhook_pending(delivery_id=delivery_id)
+    if delivery is None:
+        return  # handled already
+    handler = HANDLERS.get(delivery.topic)
+    if handler is None:
+        log.warning("webhook topic %s has no handler; dropped", delivery.topic)
+    else:
+        payload = delivery.payload if isinstance(delivery.payload, dict) else {}
+        result = handler(delivery.shop_domain, payload)
+        log.info("webhook %s for %s: %s", delivery.topic, delivery.shop_domain, result)
+    webhook_done(delivery_id=delivery_id)
