@@ -1,0 +1,250 @@
+"""The compliance webhooks end to end, through the collector, the event log and a real worker:
+after customers/redact no trace of the customer is left in PostgreSQL or Redis (every row of every
+table and every Redis key scanned), and after shop/redact nothing of the shop is left.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.apps import apps
+from django.conf import settings
+from django.test import Client
+
+from shopapp.events.models import Interaction
+from shopapp.privacy.models import DataExport
+from shopapp.recs.store import StoredRecs, recs_write
+from shopapp.redis import get_redis
+from shopapp.shopify.signatures import webhook_sign
+from shopapp.shops.models import WebhookDelivery
+from tests.tp2 import payload, product_event
+from tests.workers_process import consumer_process, queues_clear, worker_env, worker_process
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(autouse=True)
+def _clean_queues() -> Iterator[None]:
+    queues_clear()
+    yield
+    queues_clear()
+
+
+def _ids() -> dict[str, str]:
+    tag = uuid.uuid4().hex[:8]
+    return {
+        "customer": f"70{int(tag, 16)}",  # numeric, as Shopify's customer ids are
+        "visitor": f"vis-{tag}-c",
+        "other": f"71{int(tag, 16)}",
+        "other_visitor": f"vis-{tag}-o",
+    }
+
+
+def _wait(condition: Callable[[], bool], what: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def _webhook(topic: str, shop: str, body: dict[str, Any], path: str = "/webhooks/compliance"):
+    raw = json.dumps(body).encode()
+    response = Client().post(
+        path,
+        data=raw,
+        content_type="application/json",
+        HTTP_X_SHOPIFY_HMAC_SHA256=webhook_sign(body=raw, secret=settings.SHOPIFY_API_SECRET),
+        HTTP_X_SHOPIFY_TOPIC=topic,
+        HTTP_X_SHOPIFY_SHOP_DOMAIN=shop,
+        HTTP_X_SHOPIFY_WEBHOOK_ID=str(uuid.uuid4()),
+    )
+    assert response.status_code == 200, response.content
+    return response
+
+
+def _handled(shop: str, topic: str, n: int = 1) -> Callable[[], bool]:
+    return lambda: (
+        WebhookDelivery.objects.filter(
+            shop_domain=shop, topic=topic, processed_at__isnull=False
+        ).count()
+        >= n
+    )
+
+
+def _postgres_text() -> str:
+    """Every value of every row of every table of the project, as one text to search."""
+    chunks: list[str] = []
+    for model in apps.get_models():
+        if not model._meta.app_label.startswith(("shops", "events", "recs", "privacy")):
+            continue
+        for row in model._default_manager.values():
+            chunks.append(json.dumps(row, default=str))
+    return "\n".join(chunks)
+
+
+def _redis_value(r: Any, key: str) -> Any:
+    kind = r.type(key)
+    if kind == "string":
+        return r.get(key)
+    if kind == "hash":
+        return r.hgetall(key)
+    if kind == "list":
+        return r.lrange(key, 0, -1)
+    if kind == "set":
+        return sorted(r.smembers(key))
+    if kind == "zset":
+        return r.zrange(key, 0, -1, withscores=True)
+    if kind == "stream":
+        return r.xrange(key)
+    assert kind == "none", f"{key} is a {kind}: teach this scan to read it"  # none: expired
+    return None
+
+
+def _redis_text() -> str:
+    """Every key of the Redis database and its whole value, whatever its type."""
+    r = get_redis()
+    chunks: list[str] = []
+    for key in r.scan_iter(count=1000):
+        chunks.append(f"{key} {_redis_value(r, key)!r}")
+    return "\n".join(chunks)
+
+
+def _track(shop: str, key: str, ids: dict[str, str]) -> None:
+    """The customer browses anonymously, logs in and browses on (the visitor id is linked to
+    them), sends one malformed event (kept as a rejection), and another customer browses too."""
+    events = [
+        product_event(shop=shop, item="101", duid=ids["visitor"]),
+        product_event(shop=shop, item="102", duid=ids["visitor"], uid=ids["customer"]),
+        product_event(
+            shop=shop, item="103", duid=ids["visitor"], uid=ids["customer"], action="add_to_cart"
+        ),
+        {**product_event(shop=shop, item="bad id!", duid=ids["visitor"], uid=ids["customer"])},
+        product_event(shop=shop, item="101", duid=ids["other_visitor"], uid=ids["other"]),
+        product_event(shop=shop, item="104", duid=ids["other_visitor"]),
+    ]
+    response = Client().post(
+        f"/t/{key}/com.snowplowanalytics.snowplow/tp2",
+        payload(*events),
+        content_type="application/json",
+    )
+    assert response.status_code == 200, response.content
+
+
+def test_customer_redact_leaves_no_trace_and_shop_redact_leaves_nothing(
+    shop: str, tracking_key: str, tmp_path: Path
+) -> None:
+    ids = _ids()
+    env = worker_env(mlflow_uri=f"sqlite:///{tmp_path / 'mlflow.db'}")
+    with (
+        consumer_process(env=env, log_dir=tmp_path),
+        worker_process(env=env, log_dir=tmp_path, queues="ingest,recommend"),
+    ):
+        _track(shop, tracking_key, ids)
+        _wait(lambda: Interaction.objects.filter(shop__domain=shop).count() == 5, "ingest")
+        _webhook(
+            "orders/create",
+            shop,
+            {
+                "id": 9001,
+                "created_at": "2026-11-20T10:00:00Z",
+                "customer": {"id": int(ids["customer"])},
+                "line_items": [{"id": 1, "product_id": 105}],
+            },
+            path="/webhooks",
+        )
+        _wait(_handled(shop, "orders/create"), "the order")
+        r = get_redis()
+        for user in (ids["customer"], ids["visitor"], ids["other"]):
+            recs_write(
+                r=r,
+                shop=shop,
+                user_id=user,
+                recs=StoredRecs(
+                    items=["106"], scores=[1.0], model_version="m/1", source="test", computed_at=1.0
+                ),
+            )
+
+        # customers/data_request: an export of everything about the customer.
+        _webhook(
+            "customers/data_request",
+            shop,
+            {
+                "shop_id": 1,
+                "shop_domain": shop,
+                "orders_requested": [9001],
+                "customer": {"id": int(ids["customer"]), "email": "c@example.com", "phone": None},
+                "data_request": {"id": 77},
+            },
+        )
+        _wait(_handled(shop, "customers/data_request"), "the data request")
+        export = DataExport.objects.get(shop__domain=shop, customer_id=ids["customer"]).data
+        assert export["linked_visitor_ids"] == [ids["visitor"]]
+        assert sorted(
+            (i["user_id"], i["product_id"], i["interaction"]) for i in export["interactions"]
+        ) == sorted(
+            [
+                (ids["visitor"], "101", "view"),
+                (ids["customer"], "102", "view"),
+                (ids["customer"], "103", "cart"),
+                (ids["customer"], "105", "purchase"),
+            ]
+        )
+        assert set(export["recommendations"]) == {ids["customer"], ids["visitor"]}
+        assert set(export["recent_window"]) == {ids["customer"], ids["visitor"]}
+
+        # Before: the customer is all over both stores (the test can see what it looks for).
+        for where in (_postgres_text(), _redis_text()):
+            assert ids["customer"] in where and ids["visitor"] in where
+        assert ids["customer"] in json.dumps(
+            [json.loads(x) for x in r.lrange(f"ss:{shop}:bad", 0, -1)]
+        )
+
+        # Their events' ids name them too (dedupe keys): those must go as well.
+        their_events = list(
+            Interaction.objects.filter(
+                shop__domain=shop, user_id__in=[ids["customer"], ids["visitor"]]
+            ).values_list("event_id", flat=True)
+        )
+        assert len(their_events) == 4 and all(e in _redis_text() for e in their_events[:3])
+
+        # customers/redact
+        _webhook(
+            "customers/redact",
+            shop,
+            {
+                "shop_id": 1,
+                "shop_domain": shop,
+                "customer": {"id": int(ids["customer"]), "email": "c@example.com", "phone": None},
+                "orders_to_redact": [9001],
+            },
+        )
+        _wait(_handled(shop, "customers/redact"), "the redaction")
+        _wait(lambda: r.llen("ingest") == 0 and r.llen("recommend") == 0, "idle queues")
+
+        pg, rd = _postgres_text(), _redis_text()
+        for trace in (ids["customer"], ids["visitor"], *their_events):
+            assert trace not in pg, f"{trace} left in PostgreSQL"
+            assert trace not in rd, f"{trace} left in Redis"
+        # ...and nobody else's data went with it.
+        for kept in (ids["other"], ids["other_visitor"]):
+            assert kept in pg and kept in rd
+        assert sorted(
+            Interaction.objects.filter(shop__domain=shop).values_list("user_id", "item_id")
+        ) == sorted([(ids["other"], "101"), (ids["other_visitor"], "104")])
+
+        # app/uninstalled, then shop/redact 48 hours later: nothing of the shop remains.
+        _webhook("app/uninstalled", shop, {"id": 1, "myshopify_domain": shop}, path="/webhooks")
+        _wait(_handled(shop, "app/uninstalled"), "the uninstall")
+        _webhook("shop/redact", shop, {"shop_id": 1, "shop_domain": shop})
+        _wait(lambda: not WebhookDelivery.objects.filter(shop_domain=shop).exists(), "shop/redact")
+
+    assert shop not in _postgres_text()
+    assert shop not in _redis_text()
