@@ -351,3 +351,36 @@ def test_a_hostile_shop_domain_is_400(shop: str):
     assert response.status_code == 400
     response = Client().get("/auth/callback?" + _signed({"shop": shop, "code": "c", "state": "s"}))
     assert response.status_code == 400
+
+
+def test_reinstall_after_uninstall_exchanges_a_new_token(
+    fake: FakeShopify, new_shop: str, monkeypatch: pytest.MonkeyPatch
+):
+    import json
+
+    from shopapp.shopify.signatures import webhook_sign
+    from workers import webhooks as webhook_tasks
+
+    monkeypatch.setattr(webhook_tasks.handle_webhook, "delay", webhook_tasks.handle_webhook.run)
+    _open_app(Client(), new_shop)
+    first_token = token_decrypt(_credential(new_shop).access_token)
+
+    body = json.dumps({"id": 1, "myshopify_domain": new_shop}).encode()
+    uninstall = Client().post(
+        "/webhooks",
+        data=body,
+        content_type="application/json",
+        HTTP_X_SHOPIFY_HMAC_SHA256=webhook_sign(body=body, secret=SECRET),
+        HTTP_X_SHOPIFY_TOPIC="app/uninstalled",
+        HTTP_X_SHOPIFY_SHOP_DOMAIN=new_shop,
+        HTTP_X_SHOPIFY_EVENT_ID=str(uuid.uuid4()),
+    )
+    assert uninstall.status_code == 200
+    assert not ShopCredential.objects.filter(shop__domain=new_shop).exists()
+    assert not Shop.objects.get(domain=new_shop).is_active
+
+    assert _open_app(Client(), new_shop).status_code == 200  # the merchant installs again
+    assert len(fake.grants("urn:ietf:params:oauth:grant-type:token-exchange")) == 2
+    assert Shop.objects.get(domain=new_shop).is_active
+    second_token = token_decrypt(_credential(new_shop).access_token)
+    assert second_token != first_token and second_token in fake.access_tokens
