@@ -8,6 +8,8 @@ STAMP := $(VENV)/.installed
 .PHONY: install lint test test-fast demo bench lock clean
 
 NODE_STAMPS := tools/theme-check/node_modules/.installed web_pixel/node_modules/.installed
+# Shopify's Admin API schema, which the tests validate every GraphQL document against.
+ADMIN_SCHEMA := .cache/shopify/admin_2026-10.json.gz
 
 # Idempotent: reinstalls only when the dependency files change.
 install: $(STAMP) $(NODE_STAMPS)
@@ -30,11 +32,14 @@ lint: install
 	$(VENV)/bin/lint-imports
 	node tools/theme-check/run.mjs theme_extension
 
-test: lint
+$(ADMIN_SCHEMA): tools/shopify-schema/fetch.sh
+	bash tools/shopify-schema/fetch.sh $@
+
+test: lint $(ADMIN_SCHEMA)
 	npm test --silent --prefix web_pixel
 	$(VENV)/bin/pytest
 
-test-fast: install
+test-fast: install $(ADMIN_SCHEMA)
 	$(VENV)/bin/pytest -m "not integration and not browser"
 
 # The demo starts its own Redis unless REDIS_URL is set; it needs a redis-server binary for that.
