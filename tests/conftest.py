@@ -7,6 +7,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import redis
@@ -14,6 +15,9 @@ from django.conf import settings
 
 from shopapp import celery_app
 from shopapp.redis import get_redis
+
+if TYPE_CHECKING:
+    from tests.fakeshopify import FakeShopify
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 # Tests keep to their own Redis database, so a demo running on the same server is left alone.
@@ -66,3 +70,36 @@ def tracking_key(shop: str) -> str:
     from shopapp.shops.models import Shop
 
     return Shop.objects.values_list("tracking_key", flat=True).get(domain=shop)
+
+
+@pytest.fixture
+def fake(settings: Any) -> Iterator[FakeShopify]:
+    """A stand-in Shopify on a free local port; Shopify-bound HTTP goes to it."""
+    from tests.fakeshopify import FakeShopify, FakeShopifyServer
+
+    with FakeShopifyServer(
+        FakeShopify(client_id=settings.SHOPIFY_API_KEY, client_secret=settings.SHOPIFY_API_SECRET)
+    ) as running:
+        settings.SHOPIFY_ORIGIN_OVERRIDE = running.origin
+        yield running
+
+
+@pytest.fixture
+def installed(fake: FakeShopify, shop: str) -> str:
+    """`shop`, holding an offline token the stand-in Shopify issued (as after an install)."""
+    from shopapp.shopify.auth import OfflineToken
+    from shopapp.shops.services import shop_install
+
+    reply = fake._issue(shop, expiring=True)
+    shop_install(
+        domain=shop,
+        token=OfflineToken(
+            shop=shop,
+            access_token=reply["access_token"],
+            scopes=reply["scope"],
+            expires_at=None,
+            refresh_token=reply["refresh_token"],
+            refresh_token_expires_at=None,
+        ),
+    )
+    return shop

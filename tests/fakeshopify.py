@@ -6,6 +6,13 @@ Shopify checks: the client id and secret, the grant type, for token exchange the
 HS256 session token for this app and this shop, in date) and its token types, for refresh the
 refresh token (rotated: each one works once), and for the code grant the code (once, for its shop).
 Expiring offline tokens (`expiring=1`) live an hour; refresh tokens 90 days, as Shopify's do.
+
+`/admin/api/2026-10/graphql.json` executes each document against Shopify's published Admin schema
+(an invalid one is refused as Shopify refuses it: HTTP 200 with `errors`), answers only to a live
+access token of that shop, meters a per-shop leaky bucket and reports it in `extensions.cost`
+(THROTTLED when it is empty), and keeps metaobjects, metaobject definitions, web pixels and a
+product catalogue in memory. Bulk queries complete on the second poll and serve JSONL. Faults
+(`throttle`, `429`, `500`, `drop`) can be queued for the next requests.
 """
 
 from __future__ import annotations
@@ -19,6 +26,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import jwt
+from graphql import OperationDefinitionNode, graphql_sync, parse, validate
+from graphql.error import GraphQLError
+
+from shopapp.shopify.cost import requested_cost
+from shopapp.shopify.schema import admin_schema
 
 ACCESS_TTL_S = 3600
 REFRESH_TTL_S = 90 * 24 * 3600
@@ -41,8 +53,22 @@ class FakeShopify:
     access_tokens: dict[str, Issued] = field(default_factory=dict)
     refresh_tokens: dict[str, Issued] = field(default_factory=dict)  # live (unused) ones only
     codes: dict[str, str] = field(default_factory=dict)  # code -> shop, single use
-    lock: threading.Lock = field(default_factory=threading.Lock)
+    lock: threading.RLock = field(default_factory=threading.RLock)
     origin: str = ""
+    # Admin GraphQL state, per shop.
+    metaobjects: dict[tuple[str, str, str], dict[str, Any]] = field(default_factory=dict)
+    definitions: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    web_pixels: dict[str, dict[str, Any]] = field(default_factory=dict)
+    catalog: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    bulk: dict[str, dict[str, Any]] = field(default_factory=dict)
+    buckets: dict[str, list[float]] = field(default_factory=dict)  # [available, at]
+    bucket_maximum: float = 1000.0
+    bucket_restore: float = 100.0
+    faults: list[str] = field(default_factory=list)  # consumed one per GraphQL request
+    graphql_log: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
+    effects: list[tuple[str, str, str]] = field(default_factory=list)  # (shop, mutation, key)
+    next_id: int = 1000
+    throttled: int = 0  # THROTTLED answers given because the bucket was short (not faults)
 
     # What a test arranges.
 
@@ -132,24 +158,334 @@ class FakeShopify:
                 }
         return reply
 
+    # Admin GraphQL.
+
+    def _gid(self, kind: str) -> str:
+        with self.lock:
+            self.next_id += 1
+            return f"gid://shopify/{kind}/{self.next_id}"
+
+    def token_valid(self, shop: str, token: str) -> bool:
+        issued = self.access_tokens.get(token)
+        return (
+            issued is not None
+            and issued.shop == shop
+            and (issued.expires_at is None or issued.expires_at > time.time())
+        )
+
+    def _bucket_take(self, shop: str, cost: float) -> tuple[bool, float]:
+        """(afforded, available after) for a request of `cost` points."""
+        with self.lock:
+            available, at = self.buckets.get(shop, [self.bucket_maximum, time.time()])
+            now = time.time()
+            available = min(self.bucket_maximum, available + (now - at) * self.bucket_restore)
+            afforded = available >= cost
+            if afforded:
+                available -= cost
+            self.buckets[shop] = [available, now]
+            return afforded, available
+
+    def _cost(self, requested: int, actual: int | None, available: float) -> dict[str, Any]:
+        return {
+            "cost": {
+                "requestedQueryCost": requested,
+                "actualQueryCost": actual,
+                "throttleStatus": {
+                    "maximumAvailable": self.bucket_maximum,
+                    "currentlyAvailable": int(available),
+                    "restoreRate": self.bucket_restore,
+                },
+            }
+        }
+
+    def graphql_request(
+        self, shop: str, token: str, body: dict[str, Any]
+    ) -> tuple[int, dict[str, str], dict[str, Any] | str]:
+        if not self.token_valid(shop, token):
+            return 401, {}, {"errors": "[API] Invalid API key or access token"}
+        with self.lock:
+            fault = self.faults.pop(0) if self.faults else None
+        if fault == "429":
+            return 429, {"Retry-After": "0.2"}, {"errors": "Exceeded 2 calls per second"}
+        if fault == "500":
+            return 500, {}, "Internal Server Error"
+        if fault == "drop":
+            raise ConnectionResetError("dropped")
+        query, variables = str(body.get("query", "")), body.get("variables") or {}
+        try:
+            doc = parse(query)
+        except GraphQLError as exc:
+            return 200, {}, {"errors": [{"message": exc.message}]}
+        errors = validate(admin_schema(), doc)
+        if errors:  # Shopify refuses an invalid document before running any of it
+            return 200, {}, {"errors": [{"message": e.message} for e in errors]}
+        requested = requested_cost(doc, variables)
+        if requested > 1000:
+            return (
+                200,
+                {},
+                {
+                    "errors": [
+                        {
+                            "message": "Query cost exceeds 1000",
+                            "extensions": {"code": "MAX_COST_EXCEEDED"},
+                        }
+                    ]
+                },
+            )
+        afforded, available = self._bucket_take(shop, requested)
+        if fault == "throttle" or not afforded:
+            if fault != "throttle":
+                self.throttled += 1
+            if fault == "throttle":
+                with self.lock:
+                    self.buckets[shop] = [0.0, time.time()]
+                available = 0.0
+            return (
+                200,
+                {},
+                {
+                    "errors": [{"message": "Throttled", "extensions": {"code": "THROTTLED"}}],
+                    "extensions": self._cost(requested, None, available),
+                },
+            )
+        result = graphql_sync(
+            admin_schema(),
+            query,
+            root_value=_Root(self, shop),
+            variable_values=variables,
+            operation_name=body.get("operationName"),
+        )
+        name = next(
+            (
+                d.name.value
+                for d in doc.definitions
+                if isinstance(d, OperationDefinitionNode) and d.name
+            ),
+            "",
+        )
+        with self.lock:
+            self.graphql_log.append((shop, name, dict(variables)))
+        reply: dict[str, Any] = {
+            "data": result.data,
+            "extensions": self._cost(requested, requested, available),
+        }
+        if result.errors:
+            reply["errors"] = [{"message": e.message} for e in result.errors]
+        return 200, {}, reply
+
+    def bulk_result(self, op_number: str) -> str | None:
+        op = self.bulk.get(f"gid://shopify/BulkOperation/{op_number}")
+        return None if op is None else op["jsonl"]
+
+    # What tests read.
+
+    def entries(self, shop: str) -> dict[str, dict[str, Any]]:
+        """The shop's metaobjects by handle."""
+        return {h: m for (s, _t, h), m in self.metaobjects.items() if s == shop}
+
+
+class _Root:
+    """Resolvers for the root fields our documents use; graphql-core calls them with their
+    arguments after checking them, and the variables, against the schema."""
+
+    def __init__(self, fake: FakeShopify, shop: str) -> None:
+        self.fake, self.shop = fake, shop
+
+    def metaobjectDefinitionByType(self, info: Any, type: str) -> dict[str, Any] | None:
+        return self.fake.definitions.get((self.shop, type))
+
+    def metaobjectDefinitionCreate(self, info: Any, definition: dict[str, Any]) -> dict[str, Any]:
+        key = (self.shop, definition["type"])
+        with self.fake.lock:
+            if key in self.fake.definitions:
+                return {
+                    "metaobjectDefinition": None,
+                    "userErrors": [
+                        {
+                            "field": ["definition", "type"],
+                            "message": "Type has already been taken",
+                            "code": "TAKEN",
+                        }
+                    ],
+                }
+            created = {"id": self.fake._gid("MetaobjectDefinition"), **definition}
+            self.fake.definitions[key] = created
+            self.fake.effects.append((self.shop, "metaobjectDefinitionCreate", definition["type"]))
+        return {"metaobjectDefinition": created, "userErrors": []}
+
+    def metaobjectUpsert(
+        self, info: Any, handle: dict[str, Any], metaobject: dict[str, Any]
+    ) -> dict[str, Any]:
+        type_, key = handle["type"], (self.shop, handle["type"], handle["handle"])
+        if (self.shop, type_) not in self.fake.definitions:
+            return {
+                "metaobject": None,
+                "userErrors": [
+                    {
+                        "field": ["handle", "type"],
+                        "message": "No metaobject definition exists for type",
+                        "code": "UNDEFINED_OBJECT_TYPE",
+                    }
+                ],
+            }
+        fields = {f["key"]: f["value"] for f in metaobject.get("fields") or []}
+        with self.fake.lock:
+            existing = self.fake.metaobjects.get(key)
+            entry = {
+                "id": existing["id"] if existing else self.fake._gid("Metaobject"),
+                "handle": handle["handle"],
+                "type": type_,
+                "fields": {**(existing or {}).get("fields", {}), **fields},
+                "updatedAt": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            }
+            self.fake.metaobjects[key] = entry
+            self.fake.effects.append((self.shop, "metaobjectUpsert", handle["handle"]))
+        return {"metaobject": entry, "userErrors": []}
+
+    def metaobjectByHandle(self, info: Any, handle: dict[str, Any]) -> dict[str, Any] | None:
+        return self.fake.metaobjects.get((self.shop, handle["type"], handle["handle"]))
+
+    def metaobjectDelete(self, info: Any, id: str) -> dict[str, Any]:
+        with self.fake.lock:
+            for key, entry in list(self.fake.metaobjects.items()):
+                if key[0] == self.shop and entry["id"] == id:
+                    del self.fake.metaobjects[key]
+                    self.fake.effects.append((self.shop, "metaobjectDelete", entry["handle"]))
+                    return {"deletedId": id, "userErrors": []}
+        return {
+            "deletedId": None,
+            "userErrors": [
+                {"field": ["id"], "message": "Record not found", "code": "RECORD_NOT_FOUND"}
+            ],
+        }
+
+    def metaobjectBulkDelete(self, info: Any, where: dict[str, Any]) -> dict[str, Any]:
+        with self.fake.lock:
+            for key, entry in list(self.fake.metaobjects.items()):
+                if key[0] == self.shop and (
+                    key[1] == where.get("type") or entry["id"] in (where.get("ids") or [])
+                ):
+                    del self.fake.metaobjects[key]
+            self.fake.effects.append((self.shop, "metaobjectBulkDelete", str(where)))
+        return {"job": {"id": self.fake._gid("Job"), "done": True}, "userErrors": []}
+
+    def bulkOperationRunQuery(self, info: Any, query: str, **_: Any) -> dict[str, Any]:
+        errors = validate(admin_schema(), parse(query))
+        if errors:
+            return {
+                "bulkOperation": None,
+                "userErrors": [
+                    {"field": ["query"], "message": errors[0].message, "code": "INVALID"}
+                ],
+            }
+        op_id = self.fake._gid("BulkOperation")
+        rows: list[str] = []
+        for product in self.fake.catalog.get(self.shop, []):
+            collections = product.get("collections", [])
+            rows.append(json.dumps({k: v for k, v in product.items() if k != "collections"}))
+            rows += [json.dumps({**c, "__parentId": product["id"]}) for c in collections]
+        number = op_id.rsplit("/", 1)[1]
+        with self.fake.lock:
+            self.fake.bulk[op_id] = {
+                "__typename": "BulkOperation",
+                "id": op_id,
+                "status": "CREATED",
+                "polls": 0,
+                "errorCode": None,
+                "objectCount": str(len(rows)),
+                "partialDataUrl": None,
+                "url": None,
+                "jsonl": "\n".join(rows) + ("\n" if rows else ""),
+                "final_url": f"https://storage.googleapis.com/shopify-bulk/{number}.jsonl",
+            }
+        return {"bulkOperation": {"id": op_id, "status": "CREATED"}, "userErrors": []}
+
+    def node(self, info: Any, id: str) -> dict[str, Any] | None:
+        with self.fake.lock:
+            op = self.fake.bulk.get(id)
+            if op is None:
+                return None
+            op["polls"] += 1  # RUNNING on the first poll, COMPLETED from the second
+            op["status"] = "RUNNING" if op["polls"] < 2 else "COMPLETED"
+            op["url"] = op["final_url"] if op["status"] == "COMPLETED" and op["jsonl"] else None
+            return dict(op)
+
+    def webPixel(self, info: Any, id: str | None = None) -> dict[str, Any] | None:
+        return self.fake.web_pixels.get(self.shop)
+
+    def webPixelCreate(self, info: Any, webPixel: dict[str, Any]) -> dict[str, Any]:
+        with self.fake.lock:
+            if self.shop in self.fake.web_pixels:
+                return {
+                    "webPixel": None,
+                    "userErrors": [
+                        {"field": None, "message": "Web pixel is taken.", "code": "TAKEN"}
+                    ],
+                }
+            pixel = {"id": self.fake._gid("WebPixel"), "settings": webPixel["settings"]}
+            self.fake.web_pixels[self.shop] = pixel
+            self.fake.effects.append((self.shop, "webPixelCreate", pixel["id"]))
+        return {"webPixel": pixel, "userErrors": []}
+
+    def webPixelUpdate(self, info: Any, id: str, webPixel: dict[str, Any]) -> dict[str, Any]:
+        with self.fake.lock:
+            pixel = self.fake.web_pixels.get(self.shop)
+            if pixel is None or pixel["id"] != id:
+                return {
+                    "webPixel": None,
+                    "userErrors": [{"field": ["id"], "message": "Not found", "code": "NOT_FOUND"}],
+                }
+            pixel["settings"] = webPixel["settings"]
+            self.fake.effects.append((self.shop, "webPixelUpdate", id))
+        return {"webPixel": pixel, "userErrors": []}
+
 
 def _handler(fake: FakeShopify) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def log_message(self, format: str, *args: Any) -> None:  # quiet
             pass
 
-        def _reply(self, status: int, body: dict[str, Any]) -> None:
-            data = json.dumps(body).encode()
+        def _reply(
+            self, status: int, body: dict[str, Any] | str, headers: dict[str, str] | None = None
+        ) -> None:
+            data = (json.dumps(body) if isinstance(body, dict) else body).encode()
             self.send_response(status)
-            self.send_header("Content-Type", "application/json")
+            self.send_header(
+                "Content-Type", "application/json" if isinstance(body, dict) else "text/plain"
+            )
             self.send_header("Content-Length", str(len(data)))
+            for name, value in (headers or {}).items():
+                self.send_header(name, value)
             self.end_headers()
             self.wfile.write(data)
+
+        def do_GET(self) -> None:
+            if self.path.startswith("/shopify-bulk/") and self.path.endswith(".jsonl"):
+                jsonl = fake.bulk_result(self.path.rsplit("/", 1)[1].removesuffix(".jsonl"))
+                if jsonl is not None:
+                    self._reply(200, jsonl)
+                    return
+            self._reply(404, {"errors": "Not Found"})
 
         def do_POST(self) -> None:
             shop = (self.headers.get("Host") or "").split(":")[0]
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length)
+            if self.path == "/admin/api/2026-10/graphql.json":
+                try:
+                    body = json.loads(raw or b"{}")
+                except ValueError:
+                    self._reply(400, {"errors": "Bad Request"})
+                    return
+                token = self.headers.get("X-Shopify-Access-Token") or ""
+                try:
+                    status, headers, reply = fake.graphql_request(shop, token, body)
+                except ConnectionResetError:
+                    self.close_connection = True
+                    return
+                self._reply(status, reply, headers)
+                return
             if self.path != "/admin/oauth/access_token":
                 self._reply(404, {"errors": "Not Found"})
                 return

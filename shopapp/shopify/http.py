@@ -28,8 +28,12 @@ class _OriginOverride(httpx.BaseTransport):
         self._inner.close()
 
 
+def shopify_transport() -> httpx.BaseTransport | None:
+    """The transport for an httpx client that talks to Shopify (None: httpx's own)."""
+    override: str = settings.SHOPIFY_ORIGIN_OVERRIDE
+    return _OriginOverride(override) if override else None
+
+
 def shopify_http_client() -> httpx.Client:
     """A new client for one conversation with Shopify; close it (use it in a `with`)."""
-    override: str = settings.SHOPIFY_ORIGIN_OVERRIDE
-    transport = _OriginOverride(override) if override else None
-    return httpx.Client(timeout=TIMEOUT, transport=transport)
+    return httpx.Client(timeout=TIMEOUT, transport=shopify_transport())

@@ -10,7 +10,6 @@ import hashlib
 import hmac
 import time
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlencode, urlparse
 
@@ -21,7 +20,7 @@ from django.test import Client
 from shopapp.shops.crypto import token_decrypt
 from shopapp.shops.models import Shop, ShopCredential
 from shopapp.shops.services import tokens_refresh
-from tests.fakeshopify import FakeShopify, FakeShopifyServer, session_token
+from tests.fakeshopify import FakeShopify, session_token
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -29,11 +28,14 @@ KEY = settings.SHOPIFY_API_KEY
 SECRET = settings.SHOPIFY_API_SECRET
 
 
-@pytest.fixture
-def fake(settings) -> Iterator[FakeShopify]:
-    with FakeShopifyServer(FakeShopify(client_id=KEY, client_secret=SECRET)) as running:
-        settings.SHOPIFY_ORIGIN_OVERRIDE = running.origin
-        yield running
+@pytest.fixture(autouse=True)
+def setups(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The post-install setup each install queues (web pixel, catalogue): recorded, not run."""
+    from workers.tasks import setup_shop
+
+    queued: list[str] = []
+    monkeypatch.setattr(setup_shop, "delay", queued.append)
+    return queued
 
 
 @pytest.fixture
@@ -54,8 +56,12 @@ def _credential(shop: str) -> ShopCredential:
 # Shopify-managed install: token exchange.
 
 
-def test_first_visit_installs_with_an_expiring_offline_token(fake: FakeShopify, new_shop: str):
+def test_first_visit_installs_with_an_expiring_offline_token(
+    fake: FakeShopify, new_shop: str, setups: list[str]
+):
     response = _open_app(Client(), new_shop)
+    _open_app(Client(), new_shop)
+    assert setups == [new_shop]  # set up once, on the install
 
     assert response.status_code == 200
     assert response["Content-Security-Policy"] == (
@@ -177,9 +183,11 @@ def test_a_token_within_the_leeway_is_accepted(fake: FakeShopify, new_shop: str)
 )
 def test_a_bad_session_token_is_401_with_the_retry_header(fake: FakeShopify, new_shop: str, case):
     tokens = {
-        "forged": lambda: session_token(new_shop, secret="not-the-secret", aud=KEY),
+        "forged": lambda: session_token(
+            new_shop, secret="not-the-secret-but-just-as-long-as-one", aud=KEY
+        ),
         "another_apps_secret": lambda: session_token(
-            new_shop, secret="other-app-secret", aud="other-app-client-id"
+            new_shop, secret="other-app-secret-of-a-good-length-too", aud="other-app-client-id"
         ),
         "expired": lambda: session_token(new_shop, secret=SECRET, aud=KEY, expires_in=-30),
         "not_yet_valid": lambda: session_token(
@@ -282,7 +290,9 @@ def _install(client: Client, shop: str) -> str:
     return query["state"][0]
 
 
-def test_the_code_grant_installs_with_an_expiring_token(fake: FakeShopify, new_shop: str):
+def test_the_code_grant_installs_with_an_expiring_token(
+    fake: FakeShopify, new_shop: str, setups: list[str]
+):
     browser = Client()
     state = _install(browser, new_shop)
     code = fake.code_issue(new_shop)
@@ -293,6 +303,7 @@ def test_the_code_grant_installs_with_an_expiring_token(fake: FakeShopify, new_s
 
     assert response.status_code == 302
     assert response["Location"] == f"https://{new_shop}/admin/apps/{KEY}"
+    assert setups == [new_shop]
     [grant] = [r for r in fake.requests if "code" in r]
     assert grant["expiring"] == 1
     credential = _credential(new_shop)
