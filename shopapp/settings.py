@@ -164,6 +164,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     # Expiring offline tokens live an hour: refresh the ones due within the next 20 minutes.
     "token-refresh": {"task": "slipstream.publish.tokens_refresh", "schedule": 300.0},
     "data-exports-expire": {"task": "slipstream.ingest.exports_expire", "schedule": 3600.0},
+    "catalog-sync": {"task": "slipstream.publish.catalog_sync_all", "schedule": 24 * 3600.0},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 

@@ -15,11 +15,20 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from shopapp.events.services import tracker_events_ingest
 from shopapp.events.stream import Batch
 from shopapp.privacy.services import exports_expire
+from shopapp.recs.metaobjects import is_customer
 from shopapp.recs.services import popular_refresh, recommendations_refresh
-from shopapp.recs.store import refresh_claim, refresh_release
+from shopapp.recs.store import (
+    PUBLISH_DELAY_S,
+    publish_claim,
+    publish_release,
+    refresh_claim,
+    refresh_release,
+)
+from shopapp.recs.sync import catalog_sync_collect, catalog_sync_start, recommendations_publish
 from shopapp.redis import get_redis
+from shopapp.shopify.graphql import ShopifyUnavailable
 from shopapp.shops.selectors import active_shop_domains
-from shopapp.shops.services import tokens_refresh
+from shopapp.shops.services import NotInstalled, tokens_refresh, web_pixel_ensure
 
 # Errors that a retry can cure (a store restarting); anything else is a bug and fails loudly.
 RETRY_TRANSIENT: dict[str, Any] = {
@@ -48,9 +57,14 @@ def ingest_events(shop: str, batches: list[dict[str, Any]]) -> None:
     name="slipstream.recommend.users", soft_time_limit=30, time_limit=45, **RETRY_TRANSIENT
 )
 def refresh_recommendations(shop: str, user_ids: list[str]) -> None:
-    """One inference batch for the shoppers of one ingested batch."""
-    refresh_release(r=get_redis(), shop=shop, user_ids=user_ids)
-    recommendations_refresh(shop=shop, user_ids=user_ids)
+    """One inference batch for the shoppers of one ingested batch; the customers among them
+    then have their metaobject published (coalesced: a burst of refreshes, one upsert)."""
+    r = get_redis()
+    refresh_release(r=r, shop=shop, user_ids=user_ids)
+    refreshed = recommendations_refresh(shop=shop, user_ids=user_ids)
+    customers = publish_claim(r=r, shop=shop, users=[u for u in refreshed if is_customer(u)])
+    if customers:
+        publish_recommendations.apply_async((shop, customers), countdown=PUBLISH_DELAY_S)
 
 
 @shared_task(name="slipstream.recommend.popular", soft_time_limit=60, time_limit=90)
@@ -70,3 +84,70 @@ def refresh_tokens() -> dict[str, int]:
 def expire_data_exports() -> int:
     """Beat: customer data exports are deleted after their retention period."""
     return exports_expire()
+
+
+# Publishing to Shopify: a shop without a token (uninstalled) is skipped; Shopify unreachable
+# through every retry of the client is retried by Celery later.
+PUBLISH_RETRY: dict[str, Any] = {
+    "autoretry_for": (RedisConnectionError, DatabaseOperationalError, ShopifyUnavailable),
+    "retry_backoff": 30,
+    "max_retries": 10,
+}
+
+
+@shared_task(
+    name="slipstream.publish.recommendations", soft_time_limit=120, time_limit=150, **PUBLISH_RETRY
+)
+def publish_recommendations(shop: str, user_ids: list[str]) -> int:
+    """Customers' current lists to their metaobjects (idempotent by handle)."""
+    publish_release(r=get_redis(), shop=shop, user_ids=user_ids)
+    try:
+        return recommendations_publish(shop=shop, user_ids=user_ids)
+    except NotInstalled:
+        return 0
+
+
+@shared_task(
+    name="slipstream.publish.shop_setup", soft_time_limit=120, time_limit=150, **PUBLISH_RETRY
+)
+def setup_shop(shop: str) -> None:
+    """After an install: the web pixel activated, and a first catalogue sync started."""
+    try:
+        web_pixel_ensure(domain=shop)
+    except NotInstalled:
+        return
+    sync_catalog.delay(shop)
+
+
+CATALOG_POLL_S = 10
+
+
+@shared_task(
+    name="slipstream.publish.catalog_sync",
+    bind=True,
+    soft_time_limit=240,
+    time_limit=280,
+    **PUBLISH_RETRY,
+)
+def sync_catalog(self: Any, shop: str, operation_id: str | None = None) -> int | None:
+    """Start the catalogue export, then poll it (re-queued, never sleeping in a worker) until it
+    is done and read into the catalogue."""
+    try:
+        if operation_id is None:
+            operation_id = catalog_sync_start(shop=shop)
+            self.apply_async((shop, operation_id), countdown=CATALOG_POLL_S)
+            return None
+        result = catalog_sync_collect(shop=shop, operation_id=operation_id)
+    except NotInstalled:
+        return None
+    if not result.done:
+        self.apply_async((shop, operation_id), countdown=CATALOG_POLL_S)
+        return None
+    return result.products
+
+
+@shared_task(name="slipstream.publish.catalog_sync_all", soft_time_limit=60, time_limit=90)
+def sync_all_catalogs() -> None:
+    """Beat, daily: webhooks keep the catalogue current; this catches what they missed."""
+    for shop in active_shop_domains():
+        sync_catalog.delay(shop)

@@ -17,7 +17,7 @@ from shopapp.privacy.models import DataExport
 from shopapp.privacy.services import customer_export, customer_redact, shop_redact
 from shopapp.recs.services import product_delete, product_webhook_apply
 from shopapp.shops.services import scopes_update, shop_uninstall, webhook_done, webhook_pending
-from workers.tasks import RETRY_TRANSIENT
+from workers.tasks import PUBLISH_RETRY
 
 log = logging.getLogger(__name__)
 
@@ -66,9 +66,7 @@ HANDLERS: dict[str, Callable[[str, dict[str, Any]], object]] = {
 }
 
 
-@shared_task(
-    name="slipstream.ingest.webhook", soft_time_limit=120, time_limit=150, **RETRY_TRANSIENT
-)
+@shared_task(name="slipstream.ingest.webhook", soft_time_limit=120, time_limit=150, **PUBLISH_RETRY)
 def handle_webhook(delivery_id: str) -> None:
     delivery = webhook_pending(delivery_id=delivery_id)
     if delivery is None:

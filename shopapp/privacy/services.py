@@ -14,6 +14,7 @@ scans every PostgreSQL row and every Redis key to prove it):
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Iterable
 from dataclasses import asdict
@@ -29,9 +30,11 @@ from shopapp.events.stream import GROUP, STREAM
 from shopapp.events.window import window_key, window_read
 from shopapp.privacy.models import DataExport
 from shopapp.recs.store import recs_key, recs_read
+from shopapp.recs.sync import recommendation_unpublish
 from shopapp.redis import get_redis
 from shopapp.shops.models import Shop, WebhookDelivery
 from shopapp.shops.selectors import shop_cache_clear
+from shopapp.shops.services import NotInstalled
 
 log = logging.getLogger(__name__)
 
@@ -125,8 +128,13 @@ def customer_redact(*, shop_domain: str, customer_id: str) -> dict[str, int]:
     counts["redis_keys"] = _shopper_keys_delete(
         r=get_redis(), shop=shop_domain, ids=ids, event_ids=event_ids
     )
-    # Metaobject entries: none are published yet (publishing arrives with the Admin GraphQL
-    # client); when they are, the customer's entry is deleted here by handle.
+    # Their metaobject entry at Shopify (only customers have one). An unreachable Shopify raises,
+    # and the task is retried: the deletions above are idempotent.
+    if shop.is_active:
+        with contextlib.suppress(NotInstalled):  # no token: Shopify cannot be reached anyway
+            counts["metaobjects"] = recommendation_unpublish(
+                shop=shop_domain, user_ids=[customer_id]
+            )
     return counts
 
 
@@ -137,6 +145,7 @@ def _shopper_keys_delete(
     keys: list[str] = []
     for user in ids:
         keys += [window_key(shop, user), recs_key(shop, user), f"ss:{shop}:recq:{user}"]
+        keys.append(f"ss:{shop}:pubq:{user}")
         keys += r.scan_iter(match=f"ss:{_glob_escape(shop)}:rate:*:{_glob_escape(user)}")
     keys += [f"ss:{shop}:seen:{eid}" for eid in event_ids]
     deleted = 0

@@ -17,6 +17,7 @@ class Product(models.Model):
     available = models.BooleanField(default=True)  # in stock (or sold while out of stock)
     # False for drafts, archived and deleted products: never recommended, whatever the settings.
     published = models.BooleanField(default=True)
+    collection_ids = models.JSONField(default=list, blank=True)  # numeric parts of collection GIDs
 
     class Meta:
         constraints = [

@@ -83,9 +83,14 @@ def _ranked(
     ]
 
 
+PRODUCT_FIELDS = ["handle", "title", "category", "price", "currency", "image_url", "available"]
+
+
 def products_upsert(*, shop: str, products: Iterable[dict[str, object]]) -> int:
-    """Insert or update catalogue rows (fields of recs.models.Product); returns how many."""
+    """Insert or update catalogue rows (fields of recs.models.Product); returns how many.
+    Collections are updated only by a source that knows them (the catalogue sync)."""
     shop_obj = Shop.objects.get(domain=shop)
+    products = list(products)
     rows = [
         Product(
             shop=shop_obj,
@@ -98,23 +103,18 @@ def products_upsert(*, shop: str, products: Iterable[dict[str, object]]) -> int:
             image_url=str(p.get("image_url", "")),
             available=bool(p.get("available", True)),
             published=bool(p.get("published", True)),
+            collection_ids=list(p.get("collection_ids") or []),  # type: ignore[call-overload]
         )
         for p in products
     ]
+    with_collections = bool(products) and all("collection_ids" in p for p in products)
+    with_currency = bool(products) and all("currency" in p for p in products)
+    fields = [f for f in PRODUCT_FIELDS if f != "currency" or with_currency]
     Product.objects.bulk_create(
         rows,
         update_conflicts=True,
         unique_fields=["shop", "product_id"],
-        update_fields=[
-            "handle",
-            "title",
-            "category",
-            "price",
-            "currency",
-            "image_url",
-            "available",
-            "published",
-        ],
+        update_fields=[*fields, "published", *(["collection_ids"] if with_collections else [])],
     )
     return len(rows)
 

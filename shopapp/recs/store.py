@@ -50,6 +50,25 @@ def refresh_release(*, r: redis.Redis, shop: str, user_ids: Sequence[str]) -> No
         r.delete(*(f"ss:{shop}:recq:{user}" for user in user_ids))
 
 
+# Publishing to Shopify coalesces the same way, over a longer delay: a metaobject upsert costs
+# Shopify points, and a customer's list changes with every product they look at.
+PUBLISH_DELAY_S = 5
+PUBLISH_CLAIM_TTL_S = 120
+
+
+def publish_claim(*, r: redis.Redis, shop: str, users: Sequence[str]) -> list[str]:
+    """The shoppers whose metaobject publish is not already queued; claims them."""
+    pipe = r.pipeline(transaction=False)
+    for user in users:
+        pipe.set(f"ss:{shop}:pubq:{user}", 1, nx=True, ex=PUBLISH_CLAIM_TTL_S)
+    return [user for user, claimed in zip(users, pipe.execute(), strict=True) if claimed]
+
+
+def publish_release(*, r: redis.Redis, shop: str, user_ids: Sequence[str]) -> None:
+    if user_ids:
+        r.delete(*(f"ss:{shop}:pubq:{user}" for user in user_ids))
+
+
 def recs_write(*, r: redis.Redis, shop: str, user_id: str, recs: StoredRecs) -> None:
     recs_write_many(r=r, shop=shop, recs={user_id: recs})
 

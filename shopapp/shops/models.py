@@ -45,6 +45,16 @@ class ShopSettings(models.Model):
     excluded_product_ids = models.JSONField(default=list, blank=True)
     widget_title = models.CharField(max_length=80, default="Recommended for you")
 
+    class MetaobjectAudience(models.TextChoices):
+        CUSTOMERS = "customers", "Logged-in customers"
+        NOBODY = "nobody", "Nobody (the app proxy only)"
+
+    # Whose recommendations are also written to Shopify metaobjects (for the store's own Liquid).
+    # Anonymous visitors are never persisted there: their lists live an hour and die with the visit.
+    metaobject_audience = models.CharField(
+        max_length=16, choices=MetaobjectAudience.choices, default=MetaobjectAudience.CUSTOMERS
+    )
+
     def __str__(self) -> str:
         return f"settings of {self.shop_id}"
 

@@ -31,6 +31,7 @@ class ShopConfig:
     exclude_out_of_stock: bool
     excluded_product_ids: frozenset[str]
     allowed_origins: frozenset[str]
+    publish_customers: bool = True  # write customers' lists to metaobjects
 
 
 def active_shop_domains() -> list[str]:
@@ -125,4 +126,5 @@ def _config(shop: Shop | None) -> ShopConfig | None:
         exclude_out_of_stock=s.exclude_out_of_stock,
         excluded_product_ids=frozenset(str(p) for p in s.excluded_product_ids),
         allowed_origins=frozenset([f"https://{shop.domain}", *shop.storefront_origins]),
+        publish_customers=s.metaobject_audience == ShopSettings.MetaobjectAudience.CUSTOMERS,
     )

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import UTC, datetime, timedelta
 
+from django.conf import settings
 from django.db import transaction
 
+from shopapp.redis import get_redis
 from shopapp.shopify.auth import OfflineToken, TokenFailure, offline_token_refresh, refresh_due
+from shopapp.shopify.graphql import AdminClient, ShopifyError, user_errors
 from shopapp.shops.crypto import token_decrypt, token_encrypt, token_reencrypt
 from shopapp.shops.models import Shop, ShopCredential, ShopSettings, WebhookDelivery
 from shopapp.shops.selectors import shop_cache_clear
@@ -155,3 +159,55 @@ def webhook_done(*, delivery_id: str) -> None:
     WebhookDelivery.objects.filter(delivery_id=delivery_id).update(
         processed_at=datetime.now(UTC), payload={}
     )
+
+
+class NotInstalled(Exception):
+    """The shop has no usable access token (uninstalled, or never installed)."""
+
+
+def shop_admin_client(*, domain: str) -> AdminClient:
+    """The Admin GraphQL client for a shop, with its current access token."""
+    credential = (
+        ShopCredential.objects.select_related("shop")
+        .filter(shop__domain=domain, shop__uninstalled_at__isnull=True)
+        .first()
+    )
+    if credential is None:
+        raise NotInstalled(domain)
+    return AdminClient(
+        shop=domain, access_token=token_decrypt(credential.access_token), r=get_redis()
+    )
+
+
+def web_pixel_settings(*, shop: Shop) -> dict[str, str]:
+    """The settings of web_pixel/shopify.extension.toml for this shop."""
+    return {
+        "collectorUrl": (
+            f"{settings.SHOPIFY_APP_URL}/t/{shop.tracking_key}/com.snowplowanalytics.snowplow/tp2"
+        ),
+        "trackCarts": "false",  # the theme embed reports carts; the pixel only checkouts
+    }
+
+
+def web_pixel_ensure(*, domain: str) -> str:
+    """Activate the web pixel on the shop (or bring its settings up to date); returns its id."""
+    shop = Shop.objects.get(domain=domain)
+    wanted = json.dumps(web_pixel_settings(shop=shop))
+    with shop_admin_client(domain=domain) as client:
+        existing = client.execute("web_pixel").get("webPixel")
+        if existing:
+            current = existing.get("settings")
+            current = json.loads(current) if isinstance(current, str) else current
+            if current == json.loads(wanted):
+                return str(existing["id"])
+            result = client.execute(
+                "web_pixel_update", {"id": existing["id"], "webPixel": {"settings": wanted}}
+            )["webPixelUpdate"]
+        else:
+            result = client.execute("web_pixel_create", {"webPixel": {"settings": wanted}})[
+                "webPixelCreate"
+            ]
+    errors = user_errors(result)
+    if errors:
+        raise ShopifyError(f"web pixel refused: {errors}", errors)
+    return str(result["webPixel"]["id"])

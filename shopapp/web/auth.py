@@ -31,6 +31,7 @@ from shopapp.shopify.auth import (
 from shopapp.shopify.domains import shop_domain_clean
 from shopapp.shops.selectors import shop_needs_token
 from shopapp.shops.services import shop_install
+from workers.tasks import setup_shop
 
 STATE_COOKIE = "slipstream_oauth_state"
 STATE_TTL_S = 600
@@ -56,6 +57,7 @@ def _ensure_token(session: Session) -> TokenFailure | None:
     if isinstance(token, TokenFailure):
         return token
     shop_install(domain=session.shop, token=token)
+    setup_shop.delay(session.shop)  # web pixel, catalogue (shop_install has committed)
     return None
 
 
@@ -197,6 +199,7 @@ def oauth_callback(request: HttpRequest) -> HttpResponse:
             f"Shopify refused the install ({token.reason}).", status=502, content_type="text/plain"
         )
     shop_install(domain=shop, token=token)
+    setup_shop.delay(shop)
     response = HttpResponseRedirect(f"https://{shop}/admin/apps/{settings.SHOPIFY_API_KEY}")
     response.delete_cookie(STATE_COOKIE)
     return response
