@@ -20,7 +20,7 @@ from shopapp.events.rejections import rejections_record
 from shopapp.events.stream import Batch
 from shopapp.events.tp2 import EventError
 from shopapp.events.trending import trending_count
-from shopapp.events.window import window_update
+from shopapp.events.window import window_merge, window_update
 from shopapp.redis import get_redis
 from shopapp.shops.models import Shop
 from shopapp.shops.selectors import shop_config_get
@@ -55,6 +55,19 @@ def interactions_ingest(*, shop: str, records: Sequence[InteractionRecord]) -> l
         if rec.interaction in INTENT:
             by_user[rec.user_id].append(rec)
     r = get_redis()
+    logins: set[tuple[str, str]] = set()
+    for rec in records:
+        if rec.visitor_id is not None:
+            logins.add((rec.visitor_id, rec.user_id))
+    for visitor_id, customer_id in sorted(logins):
+        window_merge(
+            r=r,
+            shop=shop,
+            visitor_id=visitor_id,
+            customer_id=customer_id,
+            window_seconds=config.window_seconds,
+            max_events=config.window_max_events,
+        )
     for user_id, user_records in by_user.items():
         window_update(
             r=r,
@@ -67,7 +80,7 @@ def interactions_ingest(*, shop: str, records: Sequence[InteractionRecord]) -> l
     _history_append(shop_id=config.shop_id, records=records)
     _identities_link(shop_id=config.shop_id, records=records)
     trending_count(r=r, shop=shop, records=records)
-    return sorted(by_user)
+    return sorted(set(by_user) | {customer for _, customer in logins})
 
 
 @dataclass(frozen=True, slots=True)

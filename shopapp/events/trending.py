@@ -7,7 +7,7 @@ Lua call: a redelivered batch adds nothing, and a crash cannot separate the mark
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import cast
 
 import redis
@@ -59,3 +59,18 @@ def trending_totals(*, r: redis.Redis, shop: str, since: float, until: float) ->
         for item, value in counts.items():
             totals[item] = totals.get(item, 0.0) + float(value)
     return totals
+
+
+def trending_buckets(
+    *, r: redis.Redis, shop: str, hours: Iterable[int]
+) -> dict[int, dict[str, float]]:
+    """The hourly buckets (hour number -> product -> weight) of the given hours, in one trip."""
+    hours = list(hours)
+    pipe = r.pipeline(transaction=False)
+    for hour in hours:
+        pipe.hgetall(f"ss:{shop}:trend:{hour}")
+    return {
+        hour: {item: float(v) for item, v in counts.items()}
+        for hour, counts in zip(hours, pipe.execute(), strict=True)
+        if counts
+    }

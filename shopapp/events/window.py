@@ -23,6 +23,19 @@ redis.call('ZREMRANGEBYRANK', KEYS[1], 0, -(tonumber(ARGV[2]) + 1))
 redis.call('EXPIRE', KEYS[1], ARGV[3])
 return redis.call('ZCARD', KEYS[1])
 """
+# KEYS: the customer's window, the visitor's window. ARGV as _UPDATE's first three. The visitor's
+# interactions join the customer's window (members are keyed by event id, so merging twice is the
+# same as once), and the result is trimmed exactly as an update trims.
+_MERGE = """
+local members = redis.call('ZRANGE', KEYS[2], 0, -1, 'WITHSCORES')
+if #members == 0 then return redis.call('ZCARD', KEYS[1]) end
+for i = 1, #members, 2 do redis.call('ZADD', KEYS[1], members[i + 1], members[i]) end
+local newest = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')[2]
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. (tonumber(newest) - tonumber(ARGV[1])))
+redis.call('ZREMRANGEBYRANK', KEYS[1], 0, -(tonumber(ARGV[2]) + 1))
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+return redis.call('ZCARD', KEYS[1])
+"""
 # A window outlives its last event by this much wall-clock time, then Redis drops it.
 IDLE_TTL_S = 3600
 
@@ -55,6 +68,30 @@ def window_update(
     if len(argv) == 3:
         return 0
     return int(r.eval(_UPDATE, 1, window_key(shop, user_id), *argv))
+
+
+def window_merge(
+    *,
+    r: redis.Redis,
+    shop: str,
+    visitor_id: str,
+    customer_id: str,
+    window_seconds: int,
+    max_events: int,
+) -> int:
+    """Identity stitching: a visitor who logs in brings what they just browsed anonymously into
+    their customer window, so the first recommendations after login already reflect it."""
+    return int(
+        r.eval(
+            _MERGE,
+            2,
+            window_key(shop, customer_id),
+            window_key(shop, visitor_id),
+            window_seconds,
+            max_events,
+            window_seconds + IDLE_TTL_S,
+        )
+    )
 
 
 def window_read(*, r: redis.Redis, shop: str, user_id: str) -> list[WindowEntry]:

@@ -86,3 +86,52 @@ def test_trending_counts_each_event_once_whatever_the_redeliveries(shop: str) ->
     interactions_ingest(shop=shop, records=_batch(shop))  # a redelivery
     # view 7 at t=100 weighs 1, cart 8 at t=160 weighs 3; the widget click is not a signal.
     assert trending_totals(r=get_redis(), shop=shop, since=0, until=200) == {"7": 1.0, "8": 3.0}
+
+
+def test_a_visitor_who_logs_in_brings_their_window_along(shop: str) -> None:
+    """Identity stitching: anonymous views before login join the customer's window, the link is
+    kept, and a redelivery of the login batch changes nothing."""
+    from shopapp.events.models import IdentityLink
+
+    anonymous = [
+        InteractionRecord(
+            shop=shop, user_id="vis-1", item_id="7", interaction="view", ts=100.0, event_id="a1"
+        ),
+        InteractionRecord(
+            shop=shop, user_id="vis-1", item_id="8", interaction="view", ts=110.0, event_id="a2"
+        ),
+    ]
+    logged_in = [
+        InteractionRecord(
+            shop=shop,
+            user_id="555",
+            item_id="9",
+            interaction="cart",
+            ts=130.0,
+            event_id="c1",
+            visitor_id="vis-1",
+        )
+    ]
+    interactions_ingest(shop=shop, records=anonymous)
+    assert interactions_ingest(shop=shop, records=logged_in) == ["555"]
+    assert interactions_ingest(shop=shop, records=logged_in) == ["555"]  # redelivered
+
+    window = window_read(r=get_redis(), shop=shop, user_id="555")
+    assert [(e.item_id, e.event_id) for e in window] == [("7", "a1"), ("8", "a2"), ("9", "c1")]
+    assert list(IdentityLink.objects.values_list("visitor_id", "customer_id")) == [("vis-1", "555")]
+
+
+def test_tracker_events_with_uid_and_duid_link_the_visitor(shop: str) -> None:
+    from shopapp.events.models import IdentityLink
+
+    tracker_events_ingest(
+        shop=shop,
+        batches=[
+            Batch(
+                shop=shop,
+                events=[product_event(shop=shop, item="7", duid="vis-9", uid="42")],
+                received_at=1_767_225_600.0,
+            )
+        ],
+    )
+    assert list(IdentityLink.objects.values_list("visitor_id", "customer_id")) == [("vis-9", "42")]
