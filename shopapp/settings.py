@@ -161,6 +161,12 @@ CELERY_TASK_ROUTES = {
 }
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "popular-lists": {"task": "slipstream.recommend.popular", "schedule": 60.0},
+    "trending-lists": {"task": "slipstream.recommend.trending", "schedule": 60.0},
+    "covisitation": {"task": "slipstream.train.covisit", "schedule": 6 * 3600.0},
+    "metaobjects-cleanup": {
+        "task": "slipstream.publish.metaobjects_cleanup",
+        "schedule": 24 * 3600.0,
+    },
     # Expiring offline tokens live an hour: refresh the ones due within the next 20 minutes.
     "token-refresh": {"task": "slipstream.publish.tokens_refresh", "schedule": 300.0},
     "data-exports-expire": {"task": "slipstream.ingest.exports_expire", "schedule": 3600.0},

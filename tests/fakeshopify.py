@@ -18,6 +18,7 @@ product catalogue in memory. Bulk queries complete on the second poll and serve 
 from __future__ import annotations
 
 import json
+import re
 import secrets
 import threading
 import time
@@ -345,6 +346,31 @@ class _Root:
 
     def metaobjectByHandle(self, info: Any, handle: dict[str, Any]) -> dict[str, Any] | None:
         return self.fake.metaobjects.get((self.shop, handle["type"], handle["handle"]))
+
+    def metaobjects(
+        self,
+        info: Any,
+        type: str,
+        first: int | None = None,
+        query: str = "",
+        after: str | None = None,
+        **_: Any,
+    ) -> dict[str, Any]:
+        """Pages of entries of a type; understands the one filter we send, updated_at:<'T'."""
+        match = re.fullmatch(r"updated_at:<'([^']+)'", query or "")
+        entries = sorted(
+            (e for (s, t, _h), e in self.fake.metaobjects.items() if s == self.shop and t == type),
+            key=lambda e: e["id"],
+        )
+        if match:
+            entries = [e for e in entries if e["updatedAt"] < match.group(1)]
+        start = int(after or 0)
+        page = entries[start : start + (first or 50)]
+        end = start + len(page)
+        return {
+            "nodes": page,
+            "pageInfo": {"hasNextPage": end < len(entries), "endCursor": str(end)},
+        }
 
     def metaobjectDelete(self, info: Any, id: str) -> dict[str, Any]:
         with self.fake.lock:

@@ -16,7 +16,12 @@ from shopapp.events.services import tracker_events_ingest
 from shopapp.events.stream import Batch
 from shopapp.privacy.services import exports_expire
 from shopapp.recs.metaobjects import is_customer
-from shopapp.recs.services import popular_refresh, recommendations_refresh
+from shopapp.recs.services import (
+    covisit_refresh,
+    popular_refresh,
+    recommendations_refresh,
+    trending_refresh,
+)
 from shopapp.recs.store import (
     PUBLISH_DELAY_S,
     publish_claim,
@@ -24,7 +29,12 @@ from shopapp.recs.store import (
     refresh_claim,
     refresh_release,
 )
-from shopapp.recs.sync import catalog_sync_collect, catalog_sync_start, recommendations_publish
+from shopapp.recs.sync import (
+    catalog_sync_collect,
+    catalog_sync_start,
+    metaobjects_cleanup,
+    recommendations_publish,
+)
 from shopapp.redis import get_redis
 from shopapp.shopify.graphql import ShopifyUnavailable
 from shopapp.shops.selectors import active_shop_domains
@@ -151,3 +161,32 @@ def sync_all_catalogs() -> None:
     """Beat, daily: webhooks keep the catalogue current; this catches what they missed."""
     for shop in active_shop_domains():
         sync_catalog.delay(shop)
+
+
+@shared_task(name="slipstream.recommend.trending", soft_time_limit=60, time_limit=90)
+def refresh_trending_lists() -> None:
+    """Beat, every minute: each shop's trending-now list (a fallback of every list)."""
+    for shop in active_shop_domains():
+        trending_refresh(shop=shop)
+
+
+@shared_task(name="slipstream.train.covisit", soft_time_limit=1800, time_limit=1900)
+def rebuild_covisitation() -> None:
+    """Beat, every 6 hours: each shop's "also viewed" table from its last 30 days."""
+    for shop in active_shop_domains():
+        covisit_refresh(shop=shop)
+
+
+@shared_task(
+    name="slipstream.publish.metaobjects_cleanup",
+    soft_time_limit=600,
+    time_limit=660,
+    **PUBLISH_RETRY,
+)
+def clean_metaobjects() -> None:
+    """Beat, daily: metaobject entries of customers gone 30 days are deleted at Shopify."""
+    for shop in active_shop_domains():
+        try:
+            metaobjects_cleanup(shop=shop)
+        except NotInstalled:
+            continue

@@ -4,7 +4,8 @@ Where a shopper's data lives (every place is covered here, and tests/integration
 scans every PostgreSQL row and every Redis key to prove it):
 - PostgreSQL: interaction history (user_id is the customer id, or a visitor id linked to it),
   identity links, data exports, the shop's rows of every table.
-- Redis: the sliding window `win:{id}`, recommendations `recs:{id}`, the refresh claim `recq:{id}`,
+- Redis: the sliding window `win:{id}`, recommendations `recs:{id}`, the refresh and publish
+  claims `recq:{id}` and `pubq:{id}`,
   the per-shopper rate counters `rate:{minute}:{id}`, the dedupe keys `seen:{event_id}` of their
   events, and rejected events kept for the dashboard (`bad`), which may quote their ids.
 - Derived data (trending counters, popular lists, trained models) holds item counts and item

@@ -126,3 +126,27 @@ def entries_delete_all(client: AdminClient) -> str:
     if errors:
         raise ShopifyError(f"metaobject bulk delete refused: {errors}", errors)
     return str(payload["job"]["id"])
+
+
+def entries_stale_delete(client: AdminClient, *, updated_before: datetime) -> int:
+    """Delete the entries not updated since `updated_before`, a page (up to 250) at a time.
+    Returns how many were asked to be deleted (Shopify deletes them as a job)."""
+    query = f"updated_at:<'{updated_before.astimezone(UTC).strftime('%Y-%m-%dT%H:%M:%SZ')}'"
+    stale: list[str] = []
+    after: str | None = None
+    while True:
+        page = client.execute("metaobjects_stale", {"type": TYPE, "query": query, "after": after})[
+            "metaobjects"
+        ]
+        stale += [str(node["id"]) for node in page["nodes"]]
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    for start in range(0, len(stale), 250):
+        result = client.execute(
+            "metaobject_bulk_delete", {"where": {"ids": stale[start : start + 250]}}
+        )
+        errors = user_errors(result.get("metaobjectBulkDelete"))
+        if errors:
+            raise ShopifyError(f"metaobject cleanup refused: {errors}", errors)
+    return len(stale)

@@ -3,19 +3,37 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+import redis
 from django.conf import settings
 
+from recommender.covisit import CoVisitConfig, covisit_fit, covisit_neighbours
 from recommender.predictor import Predictor
-from shopapp.events.window import windows_read
+from recommender.trending import TrendingConfig, trending_rank
+from recommender.types import Interaction as Seen
+from recommender.types import Scored
+from shopapp.events.models import Interaction
+from shopapp.events.trending import BUCKET_S, trending_buckets
+from shopapp.events.window import WindowEntry, windows_read
 from shopapp.recs.catalog import product_from_webhook
 from shopapp.recs.exclusions import shop_exclusions, shopper_exclusions
 from shopapp.recs.models import Product
 from shopapp.recs.predictors import predictor_get
-from shopapp.recs.store import StoredRecs, popular_write, recs_write_many
+from shopapp.recs.store import (
+    StoredRecs,
+    covisit_read,
+    covisit_write,
+    popular_read,
+    popular_write,
+    recs_write_many,
+    trending_read,
+    trending_write,
+)
 from shopapp.redis import get_redis
 from shopapp.shops.models import Shop
 from shopapp.shops.selectors import ShopConfig, shop_config_get
@@ -40,8 +58,64 @@ def recommendations_refresh(*, shop: str, user_ids: Sequence[str]) -> dict[str, 
     excluded = shopper_exclusions(config=config, windows=windows)
     ranked = _ranked(predictor, histories, config, [excluded[u] for u in user_ids])
     recs = dict(zip(user_ids, ranked, strict=True))
+    _fill(r=r, shop=shop, config=config, recs=recs, windows=windows, excluded=excluded)
     recs_write_many(r=r, shop=shop, recs=recs)
     return recs
+
+
+def _fill(
+    *,
+    r: redis.Redis,
+    shop: str,
+    config: ShopConfig,
+    recs: dict[str, StoredRecs],
+    windows: Mapping[str, Sequence[WindowEntry]],
+    excluded: Mapping[str, set[str]],
+) -> None:
+    """Top up every list short of the shop's count, in order: what shoppers co-visited with the
+    products in this shopper's window (the latest first), then trending now, then popular. So
+    even a shopper the model knows nothing to say about gets a full list."""
+    k = config.recommendation_count
+    short = [u for u, stored in recs.items() if len(stored.items) < k]
+    if not short:
+        return
+    window_items = {u: list(dict.fromkeys(e.item_id for e in windows[u])) for u in short}
+    table = covisit_read(
+        r=r, shop=shop, items=sorted({i for items in window_items.values() for i in items})
+    )
+    covisits = {
+        item: [Scored(item_id=i, score=s) for i, s in neighbours]
+        for item, neighbours in table.items()
+    }
+    shared = [
+        ("trending", trending_read(r=r, shop=shop)),
+        ("popular", popular_read(r=r, shop=shop)),
+    ]
+    for user in short:
+        stored = recs[user]
+        items, scores, sources = list(stored.items), list(stored.scores), [stored.source]
+        taken = set(items) | excluded[user]
+        candidates = [
+            ("covisit", covisit_neighbours(covisits, window_items[user], k=k, exclude=taken))
+        ]
+        candidates += [
+            (name, [Scored(item_id=i, score=0.0) for i in lst.items] if lst else [])
+            for name, lst in shared
+        ]
+        for name, scored in candidates:
+            added = False
+            for s in scored:
+                if len(items) >= k:
+                    break
+                if s.item_id in taken:
+                    continue
+                items.append(s.item_id)
+                scores.append(0.0)  # below every model score: a filler, ranked by position
+                taken.add(s.item_id)
+                added = True
+            if added:
+                sources.append(name)
+        recs[user] = replace(stored, items=items, scores=scores, source="+".join(sources))
 
 
 def popular_refresh(*, shop: str) -> StoredRecs | None:
@@ -138,3 +212,67 @@ def product_delete(*, shop: str, payload: dict[str, Any]) -> bool:
         published=False, available=False
     )
     return True
+
+
+def trending_refresh(*, shop: str, now: float | None = None) -> StoredRecs | None:
+    """Beat: the shop's trending-now list from the last day's hourly counters."""
+    config = shop_config_get(domain=shop)
+    if config is None or not config.active:
+        return None
+    current = time.time() if now is None else now
+    trend = TrendingConfig()
+    r = get_redis()
+    now_hour = int(current // BUCKET_S)
+    buckets = trending_buckets(
+        r=r, shop=shop, hours=range(now_hour - trend.horizon_hours + 1, now_hour + 1)
+    )
+    ranked = trending_rank(
+        buckets,
+        now_hour=now_hour,
+        k=config.recommendation_count + len(shop_exclusions(config=config)),
+        config=trend,
+    )
+    excluded = shop_exclusions(config=config)
+    kept = [s for s in ranked if s.item_id not in excluded][: config.recommendation_count]
+    recs = StoredRecs(
+        items=[s.item_id for s in kept],
+        scores=[round(s.score, 6) for s in kept],
+        model_version="trending",
+        source="trending",
+        computed_at=current,
+    )
+    trending_write(r=r, shop=shop, recs=recs)
+    return recs
+
+
+COVISIT_HISTORY_DAYS = 30
+COVISIT_MAX_ROWS = 2_000_000
+
+
+def covisit_refresh(*, shop: str, now: float | None = None) -> int:
+    """Beat: rebuild the shop's item-to-item table from the last 30 days of history. Returns how
+    many items have neighbours."""
+    config = shop_config_get(domain=shop)
+    if config is None or not config.active:
+        return 0
+    since = datetime.fromtimestamp((time.time() if now is None else now), UTC) - timedelta(
+        days=COVISIT_HISTORY_DAYS
+    )
+    rows = (
+        Interaction.objects.filter(shop_id=config.shop_id, ts__gte=since)
+        .order_by("-ts")
+        .values_list("user_id", "item_id", "interaction", "ts")[:COVISIT_MAX_ROWS]
+    )
+    table = covisit_fit(
+        (
+            Seen(user_id=u, item_id=i, interaction=k, ts=ts.timestamp())
+            for u, i, k, ts in rows.iterator()
+        ),
+        CoVisitConfig(),
+    )
+    covisit_write(
+        r=get_redis(),
+        shop=shop,
+        table={item: [(n.item_id, round(n.score, 6)) for n in ns] for item, ns in table.items()},
+    )
+    return len(table)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from typing import cast
 
 import redis
 
@@ -95,3 +96,57 @@ def popular_read(*, r: redis.Redis, shop: str) -> StoredRecs | None:
 
 def _parse(raw: object) -> StoredRecs | None:
     return StoredRecs(**json.loads(str(raw))) if raw is not None else None
+
+
+def trending_key(shop: str) -> str:
+    return f"ss:{shop}:trending"
+
+
+def trending_write(*, r: redis.Redis, shop: str, recs: StoredRecs) -> None:
+    """The shop's trending-now list (refreshed by beat every minute)."""
+    r.set(trending_key(shop), json.dumps(asdict(recs)), ex=TRENDING_TTL_S)
+
+
+def trending_read(*, r: redis.Redis, shop: str) -> StoredRecs | None:
+    return _parse(r.get(trending_key(shop)))
+
+
+TRENDING_TTL_S = 3600
+
+
+def covisit_key(shop: str) -> str:
+    return f"ss:{shop}:covisit"
+
+
+# Rebuilt by beat every 6 hours; kept two days so a failed rebuild does not empty it.
+COVISIT_TTL_S = 2 * 24 * 3600
+
+
+def covisit_write(*, r: redis.Redis, shop: str, table: dict[str, list[tuple[str, float]]]) -> None:
+    """Replace the shop's item-to-item table: one hash field per item, its neighbours as JSON."""
+    key, staging = covisit_key(shop), f"{covisit_key(shop)}:next"
+    pipe = r.pipeline(transaction=True)
+    pipe.delete(staging)
+    items = list(table.items())
+    for start in range(0, len(items), 500):
+        pipe.hset(staging, mapping={i: json.dumps(n) for i, n in items[start : start + 500]})
+    if items:
+        pipe.rename(staging, key)
+        pipe.expire(key, COVISIT_TTL_S)
+    else:
+        pipe.delete(key)
+    pipe.execute()
+
+
+def covisit_read(
+    *, r: redis.Redis, shop: str, items: Sequence[str]
+) -> dict[str, list[tuple[str, float]]]:
+    """The neighbours of the given items (those that have any)."""
+    if not items:
+        return {}
+    values = cast(list[str | None], r.hmget(covisit_key(shop), list(items)))
+    return {
+        item: [(str(i), float(s)) for i, s in json.loads(raw)]
+        for item, raw in zip(items, values, strict=True)
+        if raw
+    }

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from django.db import transaction
 
@@ -14,6 +15,7 @@ from shopapp.recs.metaobjects import (
     Entry,
     definition_ensure,
     entries_publish,
+    entries_stale_delete,
     entry_delete,
     is_customer,
 )
@@ -126,3 +128,14 @@ def catalog_sync_collect(*, shop: str, operation_id: str) -> CatalogSync:
         unpublished=gone,
         unreadable_lines=bad,
     )
+
+
+METAOBJECT_STALE_DAYS = 30
+
+
+def metaobjects_cleanup(*, shop: str, now: datetime | None = None) -> int:
+    """Beat: entries of customers who have not been back for 30 days are deleted (a returning
+    customer gets a fresh one with their next recommendations)."""
+    cutoff = (now or datetime.now(UTC)) - timedelta(days=METAOBJECT_STALE_DAYS)
+    with shop_admin_client(domain=shop) as client:
+        return entries_stale_delete(client, updated_before=cutoff)

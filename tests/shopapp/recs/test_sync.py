@@ -157,3 +157,23 @@ def test_the_web_pixel_is_created_once_and_kept_current(
     web_pixel_ensure(domain=installed)
     assert [e[1] for e in fake.effects] == ["webPixelCreate", "webPixelUpdate"]
     assert "rotated-key" in fake.web_pixels[installed]["settings"]
+
+
+def test_entries_of_customers_gone_30_days_are_cleaned_up(installed: str, fake: FakeShopify):
+    from datetime import UTC, datetime
+
+    from shopapp.recs.sync import metaobjects_cleanup
+
+    fake.bucket_maximum, fake.bucket_restore = 10_000.0, 10_000.0  # a large plan: no pacing here
+    for n in range(260):  # more than a page
+        _recs(installed, str(500_000 + n), ["11"])
+    recommendations_publish(shop=installed, user_ids=[str(500_000 + n) for n in range(260)])
+    fresh = metaobject_handle("500000")
+    for handle, entry in fake.entries(installed).items():
+        if handle != fresh:
+            entry["updatedAt"] = "2026-09-01T00:00:00Z"
+
+    deleted = metaobjects_cleanup(shop=installed, now=datetime(2026, 11, 24, tzinfo=UTC))
+
+    assert deleted == 259
+    assert list(fake.entries(installed)) == [fresh]
