@@ -18,6 +18,7 @@ from recommender.trending import TrendingConfig, trending_rank
 from recommender.types import Interaction as Seen
 from recommender.types import Scored
 from shopapp.events.models import Interaction
+from shopapp.events.selectors import histories_before
 from shopapp.events.trending import BUCKET_S, trending_buckets
 from shopapp.events.window import WindowEntry, windows_read
 from shopapp.recs.catalog import product_from_webhook
@@ -54,7 +55,13 @@ def recommendations_refresh(*, shop: str, user_ids: Sequence[str]) -> dict[str, 
     if not user_ids:
         return {}
     windows = {u: windows[u] for u in user_ids}
-    histories = [[(e.item_id, e.ts) for e in windows[u]] for u in user_ids]
+    # The model sees the shopper's long-term history (PostgreSQL) followed by their window.
+    long_term = histories_before(
+        shop_id=config.shop_id,
+        before={u: windows[u][0].ts for u in user_ids},
+        window_rows=config.window_max_events,
+    )
+    histories = [long_term[u] + [(e.item_id, e.ts) for e in windows[u]] for u in user_ids]
     excluded = shopper_exclusions(config=config, windows=windows)
     ranked = _ranked(predictor, histories, config, [excluded[u] for u in user_ids])
     recs = dict(zip(user_ids, ranked, strict=True))

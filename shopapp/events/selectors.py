@@ -1,0 +1,48 @@
+"""Reads of the long-term interaction history."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+
+from django.db.models import F, Window
+from django.db.models.functions import RowNumber
+
+from shopapp.events.models import IdentityLink, Interaction
+from shopapp.events.normalise import INTENT
+
+HISTORY_LIMIT = 50
+
+
+def histories_before(
+    *,
+    shop_id: int,
+    before: Mapping[str, float],
+    limit: int = HISTORY_LIMIT,
+    window_rows: int = 50,
+) -> dict[str, list[tuple[str, float]]]:
+    """Each shopper's latest `limit` intent interactions older than `before[user]` (their window
+    starts there), oldest first, including what they did under a visitor id linked to them. One
+    query for the whole batch (a window function keeps `limit` rows per shopper)."""
+    users = list(before)
+    if not users:
+        return {}
+    owner = {user: user for user in users}
+    for visitor, customer in IdentityLink.objects.filter(
+        shop_id=shop_id, customer_id__in=users
+    ).values_list("visitor_id", "customer_id"):
+        owner.setdefault(visitor, customer)
+    rows = (
+        Interaction.objects.filter(shop_id=shop_id, user_id__in=list(owner), interaction__in=INTENT)
+        .annotate(rank=Window(RowNumber(), partition_by=[F("user_id")], order_by=F("ts").desc()))
+        # The window's own rows are in the history too (and dropped below): fetch that many more.
+        .filter(rank__lte=limit + window_rows)
+        .values_list("user_id", "item_id", "ts")
+    )
+    found: dict[str, list[tuple[str, float]]] = defaultdict(list)
+    for user_id, item_id, ts in rows:
+        shopper = owner[user_id]
+        at = ts.timestamp()
+        if at < before[shopper]:
+            found[shopper].append((item_id, at))
+    return {user: sorted(found[user], key=lambda x: x[1])[-limit:] for user in users}
