@@ -8,11 +8,15 @@ frequency so best-sellers do not become everyone's neighbour.
 
 from __future__ import annotations
 
+import json
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import ClassVar
 
+from recommender.popularity import Popularity, PopularityConfig
 from recommender.types import Interaction, Scored
 
 
@@ -72,3 +76,79 @@ def covisit_neighbours(
     out = [Scored(item_id=i, score=s) for i, s in merged.items()]
     out.sort(key=lambda s: (-s.score, s.item_id))
     return out[:k]
+
+
+_FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class CoVisitation:
+    """A servable "also viewed" model: items co-visited with the shopper's history (the most
+    recent first), topped up by popularity so the list is always full."""
+
+    kind: ClassVar[str] = "covisit"
+
+    config: CoVisitConfig
+    table: Mapping[str, Sequence[Scored]] = field(repr=False)
+    popular: Popularity = field(repr=False)
+
+    @classmethod
+    def fit(cls, interactions: Iterable[Interaction], config: CoVisitConfig) -> CoVisitation:
+        seen = list(interactions)
+        return cls(
+            config=config,
+            table=covisit_fit(seen, config),
+            popular=Popularity.fit(seen, PopularityConfig(weights=dict(config.weights))),
+        )
+
+    def recommend(
+        self, *, history: Sequence[tuple[str, float]], k: int, exclude: Collection[str] = ()
+    ) -> list[Scored]:
+        if k < 0:
+            raise ValueError(f"k must be >= 0, got {k}")
+        excluded = set(exclude)
+        recent = [item for item, _ in sorted(history, key=lambda h: h[1])][-self.config.lookback :]
+        picked = covisit_neighbours(self.table, recent, k=k, exclude=excluded)
+        if len(picked) < k:
+            taken = excluded | {s.item_id for s in picked} | set(recent)
+            # Below every co-visitation score (all are > 0): popularity only fills the tail.
+            picked += [
+                Scored(item_id=s.item_id, score=0.0)
+                for s in self.popular.recommend(history=(), k=k - len(picked), exclude=taken)
+            ]
+        return picked
+
+    def save(self, path: Path) -> None:
+        path.mkdir(parents=True, exist_ok=True)
+        config = {
+            "kind": self.kind,
+            "format_version": _FORMAT_VERSION,
+            "window_s": self.config.window_s,
+            "lookback": self.config.lookback,
+            "top": self.config.top,
+            "weights": self.config.weights,
+        }
+        (path / "config.json").write_text(json.dumps(config), encoding="utf-8")
+        table = {item: [[n.item_id, n.score] for n in ns] for item, ns in self.table.items()}
+        (path / "neighbours.json").write_text(json.dumps(table, allow_nan=False), encoding="utf-8")
+        self.popular.save(path / "popularity")
+
+    @classmethod
+    def load(cls, path: Path) -> CoVisitation:
+        config = json.loads((path / "config.json").read_text(encoding="utf-8"))
+        if config.get("kind") != cls.kind or config.get("format_version") != _FORMAT_VERSION:
+            raise ValueError(f"{path} does not hold a covisit model of format {_FORMAT_VERSION}")
+        raw = json.loads((path / "neighbours.json").read_text(encoding="utf-8"))
+        return cls(
+            config=CoVisitConfig(
+                window_s=float(config["window_s"]),
+                lookback=int(config["lookback"]),
+                top=int(config["top"]),
+                weights={str(k): float(v) for k, v in config["weights"].items()},
+            ),
+            table={
+                str(item): [Scored(item_id=str(i), score=float(s)) for i, s in ns]
+                for item, ns in raw.items()
+            },
+            popular=Popularity.load(path / "popularity"),
+        )

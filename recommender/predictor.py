@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar, Protocol
 
+from recommender.covisit import CoVisitation
 from recommender.popularity import Popularity
 from recommender.types import Scored
 
@@ -37,6 +38,7 @@ class Recommender(Protocol):
 
 MODEL_KINDS: dict[str, type[Recommender]] = {
     Popularity.kind: Popularity,
+    CoVisitation.kind: CoVisitation,
 }
 
 

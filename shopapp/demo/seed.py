@@ -11,6 +11,7 @@ from pathlib import Path
 from django.conf import settings
 
 from recommender import registry
+from recommender.covisit import CoVisitation, CoVisitConfig
 from recommender.popularity import Popularity, PopularityConfig
 from recommender.synthetic import Product as SyntheticProduct
 from recommender.synthetic import generate_store, write_interactions_csv
@@ -70,7 +71,8 @@ def demo_seed(*, shop: str, say: Callable[[str], None]) -> list[SyntheticProduct
 
 
 def demo_train(*, shop: str, say: Callable[[str], None]) -> str:
-    """Fit popularity on the shop's history and register it as the champion."""
+    """Fit popularity and co-visitation on the shop's history and register each as the champion
+    of its kind. Returns the popularity model's version."""
     history = [
         Seen(user_id=u, item_id=i, interaction=k, ts=ts.timestamp())
         for u, i, k, ts in Interaction.objects.filter(shop__domain=shop)
@@ -86,4 +88,13 @@ def demo_train(*, shop: str, say: Callable[[str], None]) -> str:
         artifact_location=settings.MLFLOW_ARTIFACT_ROOT,
     )
     say(f"model: {registry.model_name(model.kind)} version {version} is @champion")
+    covisit = CoVisitation.fit(history, CoVisitConfig())
+    covisit_version = registry.log_and_register(
+        model=covisit,
+        metrics={"n_items_with_neighbours": float(len(covisit.table))},
+        params={"window_s": covisit.config.window_s, "shop": shop},
+        tracking_uri=settings.MLFLOW_TRACKING_URI,
+        artifact_location=settings.MLFLOW_ARTIFACT_ROOT,
+    )
+    say(f"model: {registry.model_name(covisit.kind)} version {covisit_version} is @champion")
     return version

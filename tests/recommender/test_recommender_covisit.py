@@ -41,3 +41,32 @@ def test_neighbours_of_the_latest_item_come_first() -> None:
     merged = covisit_neighbours(table, ["old", "new"], k=5, exclude={"x"})
     assert [s.item_id for s in merged] == ["n2", "n1"]  # the window's own items are never offered
     assert covisit_neighbours(table, ["old", "new"], k=5, exclude={"n2"})[0].item_id == "n1"
+
+
+def test_the_model_recommends_neighbours_of_recent_items_then_popular(tmp_path) -> None:
+    from recommender.covisit import CoVisitation
+    from recommender.predictor import load_model
+
+    seen = [
+        _it("u1", "shoe1", 0),
+        _it("u1", "shoe2", 60),
+        _it("u2", "shoe1", 0),
+        _it("u2", "shoe3", 60),
+        _it("u3", "hat1", 0),
+        _it("u3", "hat2", 60),
+        _it("u4", "pop", 0),
+        _it("u5", "pop", 0),
+        _it("u6", "pop", 0),
+    ]
+    model = CoVisitation.fit(seen, CoVisitConfig())
+
+    got = model.recommend(history=[("shoe1", 10.0)], k=4, exclude={"hat2"})
+    assert [s.item_id for s in got[:2]] == ["shoe2", "shoe3"]  # its neighbours (a tie, by id)
+    assert [s.item_id for s in got[2:]] == ["pop", "hat1"]  # then the most popular, not hat2
+    assert [s.score for s in got[2:]] == [0.0, 0.0]
+    assert [s.item_id for s in model.recommend(history=[], k=1)] == ["pop"]
+
+    model.save(tmp_path / "m")
+    again = load_model(tmp_path / "m")
+    assert isinstance(again, CoVisitation)
+    assert again.recommend(history=[("shoe1", 10.0)], k=4, exclude={"hat2"}) == got

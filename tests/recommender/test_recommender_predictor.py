@@ -18,9 +18,10 @@ def _predictor() -> Predictor:
     return Predictor(model=model, version="3", name="slipstream-popularity")
 
 
-def test_model_kinds_maps_popularity() -> None:
-    assert list(MODEL_KINDS) == ["popularity"]
-    assert MODEL_KINDS["popularity"] is Popularity
+def test_model_kinds_maps_each_kind_to_its_class() -> None:
+    from recommender.covisit import CoVisitation
+
+    assert {"popularity": Popularity, "covisit": CoVisitation} == MODEL_KINDS
 
 
 def test_recommend_batch_gives_one_list_per_history_with_its_own_exclusions() -> None:

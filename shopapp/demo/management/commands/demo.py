@@ -92,6 +92,9 @@ class Command(BaseCommand):
             "REDIS_URL": settings.REDIS_URL,
             "PYTHONUNBUFFERED": "1",
             "DJANGO_SETTINGS_MODULE": "shopapp.settings",
+            # The demo shows lists following each product view: serve the co-visitation model
+            # (both are registered; SLIPSTREAM_SERVING_MODEL=popularity serves the other).
+            "SLIPSTREAM_SERVING_MODEL": os.environ.get("SLIPSTREAM_SERVING_MODEL", "covisit"),
         }
         logs = settings.VAR_DIR / "log"
         say(f"starting web, event-log consumer, worker and beat (logs in {logs})")
