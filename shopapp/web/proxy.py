@@ -1,8 +1,14 @@
 """The app proxy: https://{shop}/apps/slipstream/* arrives here signed by Shopify.
 
-GET /proxy/recommendations?visitor=<duid>&limit=N → the shopper's current list as JSON, with the
-product data the block renders. Identity: the logged-in customer id Shopify adds (signed), else the
-tracker's visitor id. Nothing here is cached: the list changes with every product view.
+GET /proxy/recommendations?visitor=<duid>&product_id=<id>&limit=N → the shopper's current list as
+JSON, with the product data the block renders, never empty while the shop has a catalogue (see
+recs/serving.py). Identity: the logged-in customer id Shopify adds (signed), else the tracker's
+visitor id. Nothing here is cached: the list changes with every product view.
+
+JSON, not `application/liquid`: the block fills placeholder cards in the page the theme already
+rendered, one small response with no theme layout to render, so the proxy answers in a few ms and
+a refresh after each product view costs the shop nothing. Product data comes from our catalogue
+mirror, kept by webhooks and the bulk sync.
 """
 
 from __future__ import annotations
@@ -11,9 +17,7 @@ import re
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
-from shopapp.recs.selectors import products_by_id
-from shopapp.recs.store import popular_read, recs_read
-from shopapp.redis import get_redis
+from shopapp.recs.serving import serving_list
 from shopapp.shopify.signatures import SignatureRejected, app_proxy_verify
 from shopapp.shops.selectors import shop_config_get
 
@@ -40,28 +44,14 @@ def recommendations(request: HttpRequest) -> HttpResponse:
     limit = _limit(request.GET.get("limit"), default=config.recommendation_count)
     if limit is None:
         return JsonResponse({"error": "limit must be an integer from 1 to 50"}, status=400)
+    product_id = request.GET.get("product_id", "")
+    if product_id and not product_id.isdigit():
+        return JsonResponse({"error": "product_id must be a product's numeric id"}, status=400)
     # No id at all: a shopper who has not consented to tracking (nothing personal to serve).
-    r = get_redis()
-    stored = recs_read(r=r, shop=verified.shop, user_id=user_id) if user_id else None
-    if stored is None:
-        stored = popular_read(r=r, shop=verified.shop)
-    if stored is None:
-        return _no_store(JsonResponse({"items": [], "model_version": None, "source": "none"}))
-    catalog = products_by_id(shop=verified.shop, product_ids=stored.items)
-    items = [
-        {**catalog.get(item, {"item_id": item}), "score": score}
-        for item, score in zip(stored.items, stored.scores, strict=True)
-    ][:limit]
-    return _no_store(
-        JsonResponse(
-            {
-                "items": items,
-                "model_version": stored.model_version,
-                "source": stored.source,
-                "computed_at": stored.computed_at,
-            }
-        )
+    served = serving_list(
+        config=config, user_id=user_id or None, product_id=product_id or None, limit=limit
     )
+    return _no_store(JsonResponse(served))
 
 
 def _limit(raw: str | None, *, default: int) -> int | None:

@@ -53,10 +53,10 @@ def test_signed_request_gets_the_stored_list_with_product_data(shop: str) -> Non
                 "url": "/products/red-shoe",
                 "image_url": "",
                 "available": True,
+                "published": True,
                 "category": "",
                 "score": 2.0,
-            },
-            {"item_id": "8", "score": 1.0},
+            },  # 8 is not in the shop's catalogue: no card can be drawn, so it is left out
         ],
         "model_version": "slipstream-popularity/3",
         "source": "model:popularity",
@@ -84,12 +84,20 @@ def test_malformed_visitor_or_limit_is_400(shop: str) -> None:
 
 
 def test_shopper_without_recommendations_gets_an_empty_list(shop: str) -> None:
-    empty: dict[str, object] = {"items": [], "model_version": None, "source": "none"}
+    empty: dict[str, object] = {
+        "items": [],
+        "model_version": None,
+        "source": "none",
+        "computed_at": None,
+    }
     assert _get(shop, visitor="new-visitor").json() == empty
     assert _get(shop, visitor="").json() == empty  # no consent, so no visitor id
 
 
 def test_shopper_without_a_list_gets_the_shop_wide_popular_list(shop: str) -> None:
+    products_upsert(
+        shop=shop, products=[{"product_id": "9", "handle": "p9", "title": "P9", "price": "1"}]
+    )
     popular_write(
         r=get_redis(),
         shop=shop,
@@ -102,7 +110,52 @@ def test_shopper_without_a_list_gets_the_shop_wide_popular_list(shop: str) -> No
         ),
     )
     body = _get(shop, visitor="first-visit").json()
-    assert (body["items"], body["model_version"]) == (
-        [{"item_id": "9", "score": 4.0}],
-        "slipstream-popularity/1",
+    assert [(i["item_id"], i["score"]) for i in body["items"]] == [("9", 4.0)]
+    assert (body["model_version"], body["source"]) == ("slipstream-popularity/1", "popular")
+
+
+def _stored(items: list[str], source: str) -> StoredRecs:
+    return StoredRecs(
+        items=items,
+        scores=[float(len(items) - n) for n in range(len(items))],
+        model_version=f"{source}/1",
+        source=source,
+        computed_at=10.0,
     )
+
+
+def test_the_list_is_topped_up_and_only_showable_products_are_served(shop: str) -> None:
+    from shopapp.recs.store import covisit_write, trending_write
+    from shopapp.shops.models import ShopSettings
+
+    ShopSettings.objects.filter(shop__domain=shop).update(excluded_product_ids=["8"])
+    products_upsert(
+        shop=shop,
+        products=[
+            {
+                "product_id": pid,
+                "handle": f"p{pid}",
+                "title": f"P{pid}",
+                "price": "5",
+                "available": pid != "5",  # out of stock
+                "published": pid != "2",  # a draft
+            }
+            for pid in ("1", "2", "3", "4", "5", "6", "7", "8", "100")
+        ],
+    )
+    r = get_redis()
+    recs_write(r=r, shop=shop, user_id="v1", recs=_stored(["2", "1"], "model:popularity"))
+    covisit_write(r=r, shop=shop, table={"100": [("100", 9.0), ("3", 2.0), ("1", 1.0)]})
+    trending_write(r=r, shop=shop, recs=_stored(["5", "8", "4"], "trending"))
+    popular_write(r=r, shop=shop, recs=_stored(["6", "7"], "popular"))
+
+    body = _get(shop, product_id="100", limit="4").json()
+
+    # 2: a draft; 100: the product on the page; 5: out of stock; 8: excluded by the merchant.
+    assert [i["item_id"] for i in body["items"]] == ["1", "3", "4", "6"]
+    assert body["source"] == "model:popularity+covisit+trending+popular"
+    assert body["model_version"] == "model:popularity/1"
+
+
+def test_a_bad_product_id_is_400(shop: str) -> None:
+    assert _get(shop, product_id="gid://x").status_code == 400
