@@ -78,6 +78,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "shopapp.web.timing.ServerTimingMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.common.CommonMiddleware",
 ]
@@ -119,6 +120,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = COLLECTOR_MAX_BODY_BYTES
 COLLECTOR_RATE_PER_SHOP = env.int("COLLECTOR_RATE_PER_SHOP", default=120_000)
 COLLECTOR_RATE_PER_SHOPPER = env.int("COLLECTOR_RATE_PER_SHOPPER", default=600)
 
+# The demo store's money format (Shopify's shop.money_format), used by its Liquid rendering.
+DEMO_MONEY_FORMAT = "${{amount}}"
 # The demo's stand-in for Shopify's app proxy (signs requests as Shopify would); off in production.
 DEMO_APP_PROXY = env.bool("SLIPSTREAM_DEMO_APP_PROXY", default=not PRODUCTION)
 

@@ -1,8 +1,7 @@
 """The demo storefront and a read-only overview, served only on embedded defaults.
 
-The storefront page loads the theme extension's real assets (tracker.js, recommendations.js) and
-the same block markup as theme_extension/blocks/recommendations.liquid, so the demo exercises the
-code a real store runs.
+The storefront pages load the theme extension's real assets (tracker.js, recommendations.js) and
+render its real block Liquid (demo/liquid.py), so the demo exercises the code a real store runs.
 """
 
 from __future__ import annotations
@@ -14,6 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.utils import timezone
 
+from shopapp.demo.liquid import block_render, liquid_product
 from shopapp.demo.proxy import DEMO_SHOP
 from shopapp.events.models import Interaction
 from shopapp.events.rejections import rejections_list
@@ -26,10 +26,20 @@ def _require_demo() -> None:
         raise Http404("the demo is off")
 
 
+BLOCK_SETTINGS = {"title": "", "count": 4, "layout": "grid", "live": True}
+
+
 def store_index(request: HttpRequest) -> HttpResponse:
     _require_demo()
     products = Product.objects.filter(shop__domain=DEMO_SHOP).order_by("category", "title")
-    return render(request, "demo/store.html", {"products": products, "shop": DEMO_SHOP})
+    block_html = block_render(
+        block="recommendations", settings_=BLOCK_SETTINGS, template_name="index", block_id="home"
+    )
+    return render(
+        request,
+        "demo/store.html",
+        {"products": products, "shop": DEMO_SHOP, "block_html": block_html},
+    )
 
 
 def product_page(request: HttpRequest, handle: str) -> HttpResponse:
@@ -37,7 +47,24 @@ def product_page(request: HttpRequest, handle: str) -> HttpResponse:
     product = Product.objects.filter(shop__domain=DEMO_SHOP, handle=handle).first()
     if product is None:
         raise Http404("no such product")
-    return render(request, "demo/product.html", {"product": product, "shop": DEMO_SHOP})
+    block_html = block_render(
+        block="recommendations",
+        settings_=BLOCK_SETTINGS,
+        template_name="product",
+        product=liquid_product(
+            product_id=product.product_id,
+            title=product.title,
+            handle=product.handle,
+            price=product.price,
+            image_url=product.image_url,
+        ),
+        block_id="product",
+    )
+    return render(
+        request,
+        "demo/product.html",
+        {"product": product, "shop": DEMO_SHOP, "block_html": block_html},
+    )
 
 
 def cart_add(request: HttpRequest) -> HttpResponse:

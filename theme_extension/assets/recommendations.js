@@ -10,7 +10,8 @@
  * Request:  GET {endpoint}?visitor=<duid>&product_id=<id>&limit=<count>  (Accept: application/json)
  * Response: {"items":[{"item_id","title","price","currency","url","image_url"}], "model_version", "source"}
  *
- * Any failure of the first load hides the section; a failed refresh keeps what is shown.
+ * Any failure of the first load hides the section; a failed refresh keeps what is shown. A section
+ * Liquid already filled from the customer's metaobject (data-prerendered) is refreshed, never hidden.
  * Impressions and clicks go to window.slipstream (tracker.js) when it is on the page.
  */
 (function (w, d) {
@@ -210,7 +211,16 @@
       });
     }
 
-    load(true);
+    // Rendered by Liquid from the customer's metaobject: count it as shown, then refresh it (a
+    // failed refresh keeps it, like any refresh).
+    const saved = section.hasAttribute('data-prerendered');
+    if (saved) {
+      const ids = Array.prototype.map.call(list.querySelectorAll('a[data-ss-item]'), (a) =>
+        a.getAttribute('data-ss-item'));
+      modelVersion = section.getAttribute('data-prerendered') || '';
+      if (ids.length) track('rec_impression', { items: ids, model_version: modelVersion, placement });
+    }
+    load(!saved);
   }
 
   function scan() {
