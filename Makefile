@@ -53,6 +53,7 @@ demo: install
 bench: install
 	$(PY) -m bench.run
 	$(PY) -m bench.collector
+	$(PY) -m bench.proxy
 	$(PY) -m bench.freshness
 
 # Re-resolve the pinned set after changing pyproject.toml.

@@ -30,7 +30,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from bench.common import gunicorn_args
+from bench.common import gunicorn_args, local_redis_stop
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "results"
@@ -259,19 +259,7 @@ def main() -> None:
                 os.killpg(proc.pid, signal.SIGTERM)
             for proc in procs:
                 proc.wait(timeout=30)
-            subprocess.run(
-                [
-                    sys.executable,
-                    "-c",
-                    "import django; django.setup()\n"
-                    "from shopapp.devredis import local_redis_stop\n"
-                    "from django.conf import settings\n"
-                    "local_redis_stop(settings.VAR_DIR)",
-                ],
-                env=env,
-                cwd=REPO,
-                check=False,
-            )
+            local_redis_stop(env)
     _report(rows)
 
 

@@ -2,9 +2,10 @@
 
 from django.urls import include, path
 
-from bench.views import baseline
+from bench.views import baseline, proxy_baseline
 
 urlpatterns = [
     path("bench/baseline", baseline),
+    path("bench/proxy-baseline", proxy_baseline),
     path("", include("shopapp.urls")),
 ]
