@@ -13,6 +13,7 @@ from django.conf import settings
 from recommender import registry
 from recommender.covisit import CoVisitation, CoVisitConfig
 from recommender.popularity import Popularity, PopularityConfig
+from recommender.predictor import Recommender
 from recommender.synthetic import Product as SyntheticProduct
 from recommender.synthetic import generate_store, write_interactions_csv
 from recommender.types import Interaction as Seen
@@ -70,31 +71,36 @@ def demo_seed(*, shop: str, say: Callable[[str], None]) -> list[SyntheticProduct
     return store.products
 
 
-def demo_train(*, shop: str, say: Callable[[str], None]) -> str:
+def demo_train(*, shop: str, say: Callable[[str], None], only_missing: bool = False) -> None:
     """Fit popularity and co-visitation on the shop's history and register each as the champion
-    of its kind. Returns the popularity model's version."""
+    of its kind; with `only_missing`, only the kinds that have no champion yet."""
     history = [
         Seen(user_id=u, item_id=i, interaction=k, ts=ts.timestamp())
         for u, i, k, ts in Interaction.objects.filter(shop__domain=shop)
         .values_list("user_id", "item_id", "interaction", "ts")
         .iterator()
     ]
-    model = Popularity.fit(history, MODEL_CONFIG)
-    version = registry.log_and_register(
-        model=model,
-        metrics={"n_interactions": float(len(history))},
-        params={"half_life_days": MODEL_CONFIG.half_life_days or 0, "shop": shop},
-        tracking_uri=settings.MLFLOW_TRACKING_URI,
-        artifact_location=settings.MLFLOW_ARTIFACT_ROOT,
-    )
-    say(f"model: {registry.model_name(model.kind)} version {version} is @champion")
-    covisit = CoVisitation.fit(history, CoVisitConfig())
-    covisit_version = registry.log_and_register(
-        model=covisit,
-        metrics={"n_items_with_neighbours": float(len(covisit.table))},
-        params={"window_s": covisit.config.window_s, "shop": shop},
-        tracking_uri=settings.MLFLOW_TRACKING_URI,
-        artifact_location=settings.MLFLOW_ARTIFACT_ROOT,
-    )
-    say(f"model: {registry.model_name(covisit.kind)} version {covisit_version} is @champion")
-    return version
+    fits: dict[str, Callable[[], tuple[Recommender, dict[str, float]]]] = {
+        "popularity": lambda: (
+            Popularity.fit(history, MODEL_CONFIG),
+            {"half_life_days": MODEL_CONFIG.half_life_days or 0},
+        ),
+        "covisit": lambda: (
+            CoVisitation.fit(history, CoVisitConfig()),
+            {"window_s": CoVisitConfig().window_s},
+        ),
+    }
+    for kind, fit in fits.items():
+        uri = settings.MLFLOW_TRACKING_URI
+        if only_missing and registry.alias_version(kind=kind, alias="champion", tracking_uri=uri):
+            say(f"model: {registry.model_name(kind)} has a champion (delete var/ to start afresh)")
+            continue
+        model, params = fit()
+        version = registry.log_and_register(
+            model=model,
+            metrics={"n_interactions": float(len(history))},
+            params={**params, "shop": shop},
+            tracking_uri=uri,
+            artifact_location=settings.MLFLOW_ARTIFACT_ROOT,
+        )
+        say(f"model: {registry.model_name(kind)} version {version} is @champion")

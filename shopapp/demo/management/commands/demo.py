@@ -14,7 +14,6 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
-from recommender import registry
 from shopapp.demo.processes import Child, child_start, children_stop, wait_http
 from shopapp.demo.proxy import DEMO_SHOP
 from shopapp.demo.seed import demo_seed, demo_train
@@ -47,16 +46,8 @@ class Command(BaseCommand):
         call_command("migrate", verbosity=0)
         say("generating the synthetic store")
         products = demo_seed(shop=DEMO_SHOP, say=say)
-        say("training and registering the first model")
-        if (
-            registry.alias_version(
-                kind="popularity", alias="champion", tracking_uri=settings.MLFLOW_TRACKING_URI
-            )
-            is None
-        ):
-            demo_train(shop=DEMO_SHOP, say=say)
-        else:
-            say("model: a champion is already registered (delete var/ to start afresh)")
+        say("training and registering the first models")
+        demo_train(shop=DEMO_SHOP, say=say, only_missing=True)
         popular_refresh(shop=DEMO_SHOP)
         port = _port(port)
         children = self._start(port, say)
