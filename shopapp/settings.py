@@ -166,6 +166,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "popular-lists": {"task": "slipstream.recommend.popular", "schedule": 60.0},
     "trending-lists": {"task": "slipstream.recommend.trending", "schedule": 60.0},
     "covisitation": {"task": "slipstream.train.covisit", "schedule": 6 * 3600.0},
+    "retraining": {"task": "slipstream.train.retrain", "schedule": 24 * 3600.0},
     "metaobjects-cleanup": {
         "task": "slipstream.publish.metaobjects_cleanup",
         "schedule": 24 * 3600.0,

@@ -35,6 +35,7 @@ from shopapp.recs.sync import (
     metaobjects_cleanup,
     recommendations_publish,
 )
+from shopapp.recs.training import KINDS, retrain
 from shopapp.redis import get_redis
 from shopapp.shopify.graphql import ShopifyUnavailable
 from shopapp.shops.selectors import active_shop_domains
@@ -190,3 +191,14 @@ def clean_metaobjects() -> None:
             metaobjects_cleanup(shop=shop)
         except NotInstalled:
             continue
+
+
+@shared_task(name="slipstream.train.retrain", soft_time_limit=3000, time_limit=3300)
+def retrain_models() -> list[str]:
+    """Beat, daily: each model kind retrained on recent history; promoted only if not worse."""
+    done = []
+    for kind in KINDS:
+        result = retrain(kind=kind)
+        if result is not None:
+            done.append(f"{kind} v{result.version}: {'promoted' if result.promoted else 'kept'}")
+    return done

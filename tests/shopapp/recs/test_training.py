@@ -1,0 +1,86 @@
+"""Scheduled retraining: a challenger is registered, and promoted only when not worse."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from recommender import registry
+from recommender.popularity import Popularity, PopularityConfig
+from shopapp.events.models import Interaction
+from shopapp.recs.training import retrain
+from shopapp.shops.models import Shop
+
+NOW = datetime(2026, 11, 24, 12, tzinfo=UTC)
+
+
+@pytest.fixture
+def mlflow_uri(settings, tmp_path) -> str:
+    settings.MLFLOW_TRACKING_URI = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    settings.MLFLOW_ARTIFACT_ROOT = str(tmp_path / "artifacts")
+    return settings.MLFLOW_TRACKING_URI
+
+
+def _history(shop: str) -> None:
+    """Shoe 1 is the best seller before the holdout day, and every holdout target is shoe 1."""
+    s = Shop.objects.get(domain=shop)
+    rows = []
+    for n in range(20):
+        at = NOW - timedelta(days=3, minutes=n)
+        rows += [("1", at), ("2" if n % 2 else "3", at - timedelta(seconds=30))]
+        rows.append(("1", NOW - timedelta(hours=2, minutes=n)))  # the holdout day
+    Interaction.objects.bulk_create(
+        [
+            Interaction(
+                shop=s,
+                user_id=f"u{n % 20}",
+                item_id=item,
+                interaction="view",
+                ts=at,
+                event_id=f"e{n}",
+            )
+            for n, (item, at) in enumerate(rows)
+        ]
+    )
+
+
+def test_the_first_retrain_becomes_champion(shop: str, mlflow_uri: str) -> None:
+    _history(shop)
+    result = retrain(kind="popularity", now=NOW)
+    assert result is not None and result.promoted and result.champion_ndcg is None
+    assert result.cases == 20 and result.challenger_ndcg == 1.0
+    assert (
+        registry.alias_version(kind="popularity", alias="champion", tracking_uri=mlflow_uri)
+        == result.version
+    )
+
+
+def test_a_worse_challenger_is_not_promoted(shop: str, mlflow_uri: str) -> None:
+    _history(shop)
+    # A champion that ranks shoe 1 first and knows nothing else: perfect on this holdout.
+    registry.log_and_register(
+        model=Popularity.from_scores(config=PopularityConfig(), scores={"1": 1.0}),
+        metrics={},
+        params={},
+        tracking_uri=mlflow_uri,
+    )
+    Interaction.objects.filter(
+        item_id="1", ts__lt=NOW - timedelta(days=1)
+    ).delete()  # now 2, 3 lead
+
+    result = retrain(kind="popularity", now=NOW)
+
+    assert result is not None and not result.promoted
+    assert result.challenger_ndcg < result.champion_ndcg == 1.0  # type: ignore[operator]
+    assert (
+        registry.alias_version(kind="popularity", alias="champion", tracking_uri=mlflow_uri) == "1"
+    )
+    assert (
+        registry.alias_version(kind="popularity", alias="challenger", tracking_uri=mlflow_uri)
+        == result.version
+    )
+
+
+def test_no_history_no_model(shop: str, mlflow_uri: str) -> None:
+    assert retrain(kind="covisit", now=NOW) is None
