@@ -84,3 +84,17 @@ def slipstream_event(
         "duid": duid,
         "ue_pr": json.dumps(ue),
     }
+
+
+def proxy_tp2_path(shop: str, customer: str = "") -> str:
+    """The collector's app-proxy path, signed as Shopify signs it for a shopper who is logged in
+    as `customer` (or logged out): the only way an event can name a customer."""
+    from django.conf import settings
+
+    from shopapp.shopify.signatures import app_proxy_sign
+
+    query = app_proxy_sign(
+        params={"shop": shop, "logged_in_customer_id": customer, "path_prefix": "/apps/slipstream"},
+        secret=settings.SHOPIFY_API_SECRET,
+    )
+    return f"/proxy/tp2?{query}"

@@ -159,9 +159,10 @@ def sync_catalog(self: Any, shop: str, operation_id: str | None = None) -> int |
 
 @shared_task(name="slipstream.publish.catalog_sync_all", soft_time_limit=60, time_limit=90)
 def sync_all_catalogs() -> None:
-    """Beat, daily: webhooks keep the catalogue current; this catches what they missed."""
+    """Beat, daily: the post-install setup again for every shop (the web pixel checked, the
+    catalogue re-synced): webhooks keep the catalogue current, this catches what they missed."""
     for shop in active_shop_domains():
-        sync_catalog.delay(shop)
+        setup_shop.delay(shop)
 
 
 @shared_task(name="slipstream.recommend.trending", soft_time_limit=60, time_limit=90)

@@ -6,6 +6,7 @@ Every verification is in shopapp.shopify.auth; these views only turn results int
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import Callable
 from functools import wraps
@@ -33,6 +34,8 @@ from shopapp.shops.selectors import shop_needs_token
 from shopapp.shops.services import shop_install
 from workers.tasks import setup_shop
 
+log = logging.getLogger(__name__)
+
 STATE_COOKIE = "slipstream_oauth_state"
 STATE_TTL_S = 600
 
@@ -57,8 +60,17 @@ def _ensure_token(session: Session) -> TokenFailure | None:
     if isinstance(token, TokenFailure):
         return token
     shop_install(domain=session.shop, token=token)
-    setup_shop.delay(session.shop)  # web pixel, catalogue (shop_install has committed)
+    _setup(session.shop)
     return None
+
+
+def _setup(shop: str) -> None:
+    """Queue the post-install setup (web pixel, catalogue). An unreachable queue must not fail
+    the install: the daily catalogue job runs the same setup for every shop."""
+    try:
+        setup_shop.delay(shop)  # shop_install has committed
+    except Exception:
+        log.exception("post-install setup of %s not queued; the daily job will do it", shop)
 
 
 @require_GET
@@ -199,7 +211,7 @@ def oauth_callback(request: HttpRequest) -> HttpResponse:
             f"Shopify refused the install ({token.reason}).", status=502, content_type="text/plain"
         )
     shop_install(domain=shop, token=token)
-    setup_shop.delay(shop)
+    _setup(shop)
     response = HttpResponseRedirect(f"https://{shop}/admin/apps/{settings.SHOPIFY_API_KEY}")
     response.delete_cookie(STATE_COOKIE)
     return response

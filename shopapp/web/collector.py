@@ -148,8 +148,12 @@ def _collect(
     What each event means is the ingest worker's business: it normalises them and keeps the
     invalid ones with their reason (Snowplow's collector/enrich split); this stays one round trip.
     """
-    if proxy is not None:  # Shopify signed the request, so it, not the client, says who this is
-        events = [_as_customer(raw, proxy.logged_in_customer_id) for raw in events]
+    # Only a request Shopify signed can say which customer this is (its logged_in_customer_id);
+    # on the direct path anyone can post anything, so a `uid` there is dropped: it could put a
+    # stranger's browsing into a customer's history, list and metaobject. Purchases of logged-in
+    # customers arrive signed anyway (orders/create webhooks).
+    customer = proxy.logged_in_customer_id if proxy is not None else None
+    events = [_as_customer(raw, customer) for raw in events]
     events = [raw for raw in events if isinstance(raw, dict)]
     if not events:
         return _answer(request, 400, {"error": "no event is an object"})

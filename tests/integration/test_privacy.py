@@ -23,7 +23,7 @@ from shopapp.recs.store import StoredRecs, recs_write
 from shopapp.redis import get_redis
 from shopapp.shopify.signatures import webhook_sign
 from shopapp.shops.models import WebhookDelivery
-from tests.tp2 import payload, product_event
+from tests.tp2 import payload, product_event, proxy_tp2_path
 from tests.workers_process import consumer_process, queues_clear, worker_env, worker_process
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -119,23 +119,26 @@ def _redis_text() -> str:
 
 def _track(shop: str, key: str, ids: dict[str, str]) -> None:
     """The customer browses anonymously, logs in and browses on (the visitor id is linked to
-    them), sends one malformed event (kept as a rejection), and another customer browses too."""
-    events = [
-        product_event(shop=shop, item="101", duid=ids["visitor"]),
-        product_event(shop=shop, item="102", duid=ids["visitor"], uid=ids["customer"]),
-        product_event(
-            shop=shop, item="103", duid=ids["visitor"], uid=ids["customer"], action="add_to_cart"
+    them), sends one malformed event (kept as a rejection), and another customer browses too.
+    Logged-in browsing comes through the app proxy, whose signature names the customer."""
+    batches = [
+        ("", [product_event(shop=shop, item="101", duid=ids["visitor"])]),
+        (
+            ids["customer"],
+            [
+                product_event(shop=shop, item="102", duid=ids["visitor"]),
+                product_event(shop=shop, item="103", duid=ids["visitor"], action="add_to_cart"),
+                product_event(shop=shop, item="bad id!", duid=ids["visitor"]),
+            ],
         ),
-        {**product_event(shop=shop, item="bad id!", duid=ids["visitor"], uid=ids["customer"])},
-        product_event(shop=shop, item="101", duid=ids["other_visitor"], uid=ids["other"]),
-        product_event(shop=shop, item="104", duid=ids["other_visitor"]),
+        (ids["other"], [product_event(shop=shop, item="101", duid=ids["other_visitor"])]),
+        ("", [product_event(shop=shop, item="104", duid=ids["other_visitor"])]),
     ]
-    response = Client().post(
-        f"/t/{key}/com.snowplowanalytics.snowplow/tp2",
-        payload(*events),
-        content_type="application/json",
-    )
-    assert response.status_code == 200, response.content
+    for customer, events in batches:
+        response = Client().post(
+            proxy_tp2_path(shop, customer), payload(*events), content_type="application/json"
+        )
+        assert response.status_code == 200, response.content
 
 
 def test_customer_redact_leaves_no_trace_and_shop_redact_leaves_nothing(

@@ -19,7 +19,7 @@ from shopapp.recs.store import recs_read
 from shopapp.redis import get_redis
 from shopapp.shops.models import Shop
 from tests.fakeshopify import FakeShopify
-from tests.tp2 import payload, product_event
+from tests.tp2 import payload, product_event, proxy_tp2_path
 from tests.workers_process import pipeline_processes, worker_env
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -50,14 +50,16 @@ def test_throttled_upserts_all_arrive_once(installed: str, fake: FakeShopify, tm
     key = Shop.objects.values_list("tracking_key", flat=True).get(domain=installed)
 
     with pipeline_processes(env=env, log_dir=tmp_path, queues="ingest,recommend,publish"):
-        events = [
-            product_event(shop=installed, item=str(201 + n % 3), duid=f"v-{c}", uid=c)
-            for n, c in enumerate(CUSTOMERS)
-        ]
-        events.append(product_event(shop=installed, item="201", duid="anonymous-visitor"))
+        for n, customer in enumerate(CUSTOMERS):  # logged in: the app proxy names them
+            event = product_event(shop=installed, item=str(201 + n % 3), duid=f"v-{customer}")
+            response = Client().post(
+                proxy_tp2_path(installed, customer), payload(event), content_type="application/json"
+            )
+            assert response.status_code == 200
+        anonymous = product_event(shop=installed, item="201", duid="anonymous-visitor")
         response = Client().post(
             f"/t/{key}/com.snowplowanalytics.snowplow/tp2",
-            payload(*events),
+            payload(anonymous),
             content_type="application/json",
         )
         assert response.status_code == 200

@@ -56,7 +56,7 @@ def test_the_first_retrain_becomes_champion(shop: str, mlflow_uri: str) -> None:
     )
 
 
-def test_a_worse_challenger_is_not_promoted(shop: str, mlflow_uri: str) -> None:
+def test_a_worse_challenger_is_not_promoted(shop: str, mlflow_uri: str, settings) -> None:
     _history(shop)
     # A champion that ranks shoe 1 first and knows nothing else: perfect on this holdout.
     registry.log_and_register(
@@ -64,6 +64,7 @@ def test_a_worse_challenger_is_not_promoted(shop: str, mlflow_uri: str) -> None:
         metrics={},
         params={},
         tracking_uri=mlflow_uri,
+        artifact_location=settings.MLFLOW_ARTIFACT_ROOT,  # never ./mlruns
     )
     Interaction.objects.filter(
         item_id="1", ts__lt=NOW - timedelta(days=1)

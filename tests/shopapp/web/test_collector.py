@@ -213,3 +213,11 @@ def test_queue_down_is_503_so_the_tracker_retries(shop: str, tracking_key: str) 
             tracking_key, shop, payload(product_event(shop=shop, item="5"))
         )
     assert (status, body, cors) == (503, {"error": "queue unavailable, retry"}, f"https://{shop}")
+
+
+def test_the_direct_path_cannot_claim_a_customer_id(shop: str, tracking_key: str) -> None:
+    spoofed = product_event(shop=shop, item="5", duid="v1", uid="777")
+    status, _, _ = _direct(tracking_key, shop, payload(spoofed))
+    assert status == 200
+    [[logged]] = _queued(shop)
+    assert logged == {k: v for k, v in spoofed.items() if k != "uid"}
