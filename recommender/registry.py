@@ -12,6 +12,7 @@ import tempfile
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -222,3 +223,37 @@ def load(*, kind: str, alias: str, tracking_uri: str | None = None) -> Predictor
     if not isinstance(wrapper, RecommenderPyfunc) or wrapper.model is None:
         raise TypeError(f"{name} version {version} is not a Slipstream recommender")
     return Predictor(model=wrapper.model, version=version, name=name)
+
+
+@dataclass(frozen=True, slots=True)
+class VersionInfo:
+    version: str
+    aliases: list[str]
+    created_at: float  # unix seconds
+    metrics: dict[str, float]
+    params: dict[str, str]
+
+
+def model_versions(*, kind: str, tracking_uri: str | None = None) -> list[VersionInfo]:
+    """Every registered version of ``slipstream-<kind>``, newest first, with its run's metrics."""
+    client = _client(tracking_uri)
+    name = model_name(kind)
+    try:
+        versions = client.search_model_versions(f"name='{name}'")
+    except MlflowException as exc:
+        if exc.error_code != _NOT_FOUND:
+            raise
+        return []
+    infos = []
+    for v in versions:
+        run = client.get_run(v.run_id) if v.run_id else None
+        infos.append(
+            VersionInfo(
+                version=str(v.version),
+                aliases=sorted(v.aliases or []),
+                created_at=(v.creation_timestamp or 0) / 1000,
+                metrics=dict(run.data.metrics) if run else {},
+                params=dict(run.data.params) if run else {},
+            )
+        )
+    return sorted(infos, key=lambda i: int(i.version), reverse=True)

@@ -2,7 +2,7 @@ from django.urls import path
 
 from shopapp.demo import proxy as demo_proxy
 from shopapp.demo import views as demo
-from shopapp.web import auth, collector, health, proxy, webhooks
+from shopapp.web import auth, collector, dashboard, health, proxy, webhooks
 
 urlpatterns = [
     path("t/<str:key>/com.snowplowanalytics.snowplow/tp2", collector.tp2, name="collector-tp2"),
@@ -14,8 +14,20 @@ urlpatterns = [
     path("proxy/recommendations", proxy.recommendations, name="proxy-recommendations"),
     path("health", health.health, name="health"),
     # The embedded app (application_url) and its sign-in (shopify.app.toml).
-    path("app", auth.app_home, name="app-home"),
+    path("app", dashboard.overview, name="app-home"),
+    path("app/settings", dashboard.settings_page, name="app-settings"),
+    path("app/models", dashboard.models_page, name="app-models"),
+    path("app/data", dashboard.data_page, name="app-data"),
     path("app/api/session", auth.session_check, name="app-session"),
+    path("app/api/overview", dashboard.overview_api, name="app-api-overview"),
+    path("app/api/settings", dashboard.settings_api, name="app-api-settings"),
+    path("app/api/models/promote", dashboard.promote_api, name="app-api-promote"),
+    path("app/api/models/retrain", dashboard.retrain_api, name="app-api-retrain"),
+    path(
+        "app/api/models/retrain/status", dashboard.retrain_status_api, name="app-api-retrain-status"
+    ),
+    path("app/api/import", dashboard.import_api, name="app-api-import"),
+    path("app/api/events/latest", dashboard.latest_events_api, name="app-api-latest-events"),
     path("auth/patch-id-token", auth.patch_id_token, name="patch-id-token"),
     path("auth/install", auth.oauth_install, name="oauth-install"),
     path("auth/callback", auth.oauth_callback, name="oauth-callback"),

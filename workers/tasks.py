@@ -6,6 +6,8 @@ call a domain service.
 
 from __future__ import annotations
 
+import json
+import time
 from typing import Any
 
 from celery import shared_task
@@ -24,6 +26,7 @@ from shopapp.recs.services import (
 )
 from shopapp.recs.store import (
     PUBLISH_DELAY_S,
+    freshness_record,
     publish_claim,
     publish_release,
     refresh_claim,
@@ -61,18 +64,23 @@ def ingest_events(shop: str, batches: list[dict[str, Any]]) -> None:
     )
     claimed = refresh_claim(r=get_redis(), shop=shop, users=users)
     if claimed:
-        refresh_recommendations.delay(shop, claimed)
+        # The oldest acceptance time of the batches: the refresh reports freshness from it.
+        refresh_recommendations.delay(shop, claimed, min(b["received_at"] for b in batches))
 
 
 @shared_task(
     name="slipstream.recommend.users", soft_time_limit=30, time_limit=45, **RETRY_TRANSIENT
 )
-def refresh_recommendations(shop: str, user_ids: list[str]) -> None:
+def refresh_recommendations(
+    shop: str, user_ids: list[str], accepted_at: float | None = None
+) -> None:
     """One inference batch for the shoppers of one ingested batch; the customers among them
     then have their metaobject published (coalesced: a burst of refreshes, one upsert)."""
     r = get_redis()
     refresh_release(r=r, shop=shop, user_ids=user_ids)
     refreshed = recommendations_refresh(shop=shop, user_ids=user_ids)
+    if refreshed and accepted_at is not None:
+        freshness_record(r=r, shop=shop, seconds=time.time() - accepted_at)
     customers = publish_claim(r=r, shop=shop, users=[u for u in refreshed if is_customer(u)])
     if customers:
         publish_recommendations.apply_async((shop, customers), countdown=PUBLISH_DELAY_S)
@@ -194,12 +202,27 @@ def clean_metaobjects() -> None:
             continue
 
 
+TRAIN_STATUS_KEY = "ss:train:status"  # what the dashboard shows of the latest retraining
+
+
+def _train_status(**status: object) -> None:
+    get_redis().set(TRAIN_STATUS_KEY, json.dumps({**status, "at": time.time()}), ex=7 * 24 * 3600)
+
+
 @shared_task(name="slipstream.train.retrain", soft_time_limit=3000, time_limit=3300)
 def retrain_models() -> list[str]:
-    """Beat, daily: each model kind retrained on recent history; promoted only if not worse."""
-    done = []
-    for kind in KINDS:
+    """Beat, daily (or the dashboard): each model kind retrained on recent history; promoted
+    only if not worse than its champion."""
+    done: list[str] = []
+    for n, kind in enumerate(KINDS):
+        _train_status(state="running", step=f"training {kind}", progress=n / len(KINDS), done=done)
         result = retrain(kind=kind)
         if result is not None:
-            done.append(f"{kind} v{result.version}: {'promoted' if result.promoted else 'kept'}")
+            verdict = "promoted" if result.promoted else "kept the champion"
+            done.append(
+                f"{kind} v{result.version} (NDCG@10 {result.challenger_ndcg:.4f}): {verdict}"
+            )
+        else:
+            done.append(f"{kind}: no history to train on")
+    _train_status(state="finished", progress=1.0, done=done)
     return done

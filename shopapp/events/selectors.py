@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping
+from datetime import UTC, datetime
 
 from django.db.models import F, Window
 from django.db.models.functions import RowNumber
@@ -46,3 +47,33 @@ def histories_before(
         if at < before[shopper]:
             found[shopper].append((item_id, at))
     return {user: sorted(found[user], key=lambda x: x[1])[-limit:] for user in users}
+
+
+def events_per_minute(*, shop_id: int, until: float, minutes: int = 60) -> list[int]:
+    """Interactions recorded per minute over the last `minutes` (oldest first), by event time."""
+    start = datetime.fromtimestamp(until - minutes * 60, UTC)
+    counts = [0] * minutes
+    for ts in (
+        Interaction.objects.filter(shop_id=shop_id, ts__gte=start)
+        .values_list("ts", flat=True)
+        .iterator()
+    ):
+        index = int((ts.timestamp() - start.timestamp()) // 60)
+        if 0 <= index < minutes:
+            counts[index] += 1
+    return counts
+
+
+def active_shoppers(*, shop_id: int, until: float, minutes: int = 5) -> int:
+    since = datetime.fromtimestamp(until - minutes * 60, UTC)
+    return (
+        Interaction.objects.filter(shop_id=shop_id, ts__gte=since)
+        .values("user_id")
+        .distinct()
+        .count()
+    )
+
+
+def latest_interactions(*, shop_id: int, limit: int = 50) -> list[Interaction]:
+    """The newest interactions as normalised (the debugging sink of the pipeline)."""
+    return list(Interaction.objects.filter(shop_id=shop_id).order_by("-ts", "-id")[:limit])

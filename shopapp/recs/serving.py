@@ -9,14 +9,17 @@ otherwise, not excluded) and not the product on the page. One Redis round trip a
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 from shopapp.recs.selectors import products_by_id
 from shopapp.recs.store import (
+    SERVED_TTL_S,
     StoredRecs,
     covisit_key,
     popular_key,
     recs_key,
+    served_key,
     trending_key,
 )
 from shopapp.redis import get_redis
@@ -37,7 +40,10 @@ def serving_list(
     pipe.hget(covisit_key(shop), product_id or "")
     pipe.get(trending_key(shop))
     pipe.get(popular_key(shop))
-    own_raw, covisit_raw, trending_raw, popular_raw = pipe.execute()
+    hour_key = served_key(shop, int(time.time() // 3600))
+    pipe.incr(hour_key)  # lists served this hour, for the dashboard
+    pipe.expire(hour_key, SERVED_TTL_S)
+    own_raw, covisit_raw, trending_raw, popular_raw, _, _ = pipe.execute()
     own = _parse(own_raw)
     lists: list[tuple[str, StoredRecs]] = []
     if own is not None:

@@ -150,3 +150,30 @@ def covisit_read(
         for item, raw in zip(items, values, strict=True)
         if raw
     }
+
+
+# Operational figures the dashboard shows: the latest freshness samples and lists served per hour.
+FRESHNESS_SAMPLES = 1000
+SERVED_TTL_S = 8 * 24 * 3600
+
+
+def freshness_record(*, r: redis.Redis, shop: str, seconds: float) -> None:
+    """How long an accepted event took to change its shopper's list (newest samples kept)."""
+    pipe = r.pipeline(transaction=False)
+    pipe.lpush(f"ss:{shop}:fresh", round(seconds * 1000, 1))
+    pipe.ltrim(f"ss:{shop}:fresh", 0, FRESHNESS_SAMPLES - 1)
+    pipe.execute()
+
+
+def freshness_samples(*, r: redis.Redis, shop: str) -> list[float]:
+    """Milliseconds, newest first."""
+    return [float(x) for x in cast(list[str], r.lrange(f"ss:{shop}:fresh", 0, -1))]
+
+
+def served_key(shop: str, hour: int) -> str:
+    return f"ss:{shop}:served:{hour}"
+
+
+def served_counts(*, r: redis.Redis, shop: str, hours: Sequence[int]) -> dict[int, int]:
+    values = cast(list[str | None], r.mget([served_key(shop, h) for h in hours])) if hours else []
+    return {h: int(v or 0) for h, v in zip(hours, values, strict=True)}

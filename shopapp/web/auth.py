@@ -14,7 +14,6 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
-from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from shopapp.redis import get_redis
@@ -73,29 +72,35 @@ def _setup(shop: str) -> None:
         log.exception("post-install setup of %s not queued; the daily job will do it", shop)
 
 
-@require_GET
-def app_home(request: HttpRequest) -> HttpResponse:
-    """The app's URL in the admin: a document load carrying `id_token`."""
-    session = session_verify(url=request.build_absolute_uri(), headers=request.headers)
-    if isinstance(session, Denied):
-        return _denied(session)
-    failure = _ensure_token(session)
-    if failure is not None:
-        if failure.retry_with_new_id_token:
-            return HttpResponseRedirect(_patch_url(request))
-        return HttpResponse(
-            "Slipstream could not get access to this store from Shopify. Please try again.",
-            status=502,
-            content_type="text/plain",
-        )
-    response = render(
-        request,
-        "app/home.html",
-        {"shop": session.shop, "api_key": settings.SHOPIFY_API_KEY},
-    )
-    for name, value in session.headers.items():  # CSP frame-ancestors, App Bridge preloads
-        response[name] = value
-    return response
+def embedded_page(
+    view: Callable[..., HttpResponse],
+) -> Callable[..., HttpResponse]:
+    """For the app's pages in the admin: a document load carrying `id_token` (else the bounce
+    page fetches one). The first visit installs (token exchange). The response carries
+    `Content-Security-Policy: frame-ancestors https://{shop} https://admin.shopify.com`.
+    The verified shop is `request.shopify_session`."""
+
+    @wraps(view)
+    def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        session = session_verify(url=request.build_absolute_uri(), headers=request.headers)
+        if isinstance(session, Denied):
+            return _denied(session)
+        failure = _ensure_token(session)
+        if failure is not None:
+            if failure.retry_with_new_id_token:
+                return HttpResponseRedirect(_patch_url(request))
+            return HttpResponse(
+                "Slipstream could not get access to this store from Shopify. Please try again.",
+                status=502,
+                content_type="text/plain",
+            )
+        request.shopify_session = session  # type: ignore[attr-defined]
+        response = view(request, *args, **kwargs)
+        for name, value in session.headers.items():  # CSP frame-ancestors, App Bridge preloads
+            response[name] = value
+        return response
+
+    return guarded
 
 
 def _patch_url(request: HttpRequest) -> str:
