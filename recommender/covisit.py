@@ -118,6 +118,20 @@ class CoVisitation:
             ]
         return picked
 
+    def score(self, *, history: Sequence[tuple[str, float]], items: Sequence[str]) -> list[float]:
+        """Each item's co-visitation score with the recent history; popularity breaks the rest
+        (scaled below any co-visitation score)."""
+        recent = [item for item, _ in sorted(history, key=lambda h: h[1])][-self.config.lookback :]
+        merged: dict[str, float] = {}
+        for rank, item in enumerate(reversed(recent)):
+            for n in self.table.get(item, ()):
+                merged[n.item_id] = merged.get(n.item_id, 0.0) + n.score / (rank + 1)
+        popular = self.popular.score(history=(), items=items)
+        top = max(popular, default=0.0) or 1.0
+        return [
+            merged.get(item, 0.0) + 1e-6 * p / top for item, p in zip(items, popular, strict=True)
+        ]
+
     def save(self, path: Path) -> None:
         path.mkdir(parents=True, exist_ok=True)
         config = {

@@ -52,3 +52,61 @@ def hit_rate_and_ndcg(model: Recommender, cases: Sequence[Case], *, k: int) -> t
             hits += 1
             gain += 1.0 / math.log2(ranked.index(case.target) + 2)
     return hits / len(cases), gain / len(cases)
+
+
+@dataclass(frozen=True, slots=True)
+class Metrics:
+    hr: float  # HR@k, full ranking (the user's history excluded from the candidates)
+    ndcg: float
+    mrr: float  # MRR@k: 1/rank when the target is in the top k, else 0
+    sampled_hr: float | None  # HR@k against `negatives` sampled items (published tables only)
+    sampled_ndcg: float | None
+    cases: int
+
+
+def rank_metrics(ranks: Sequence[int | None], *, k: int) -> tuple[float, float, float]:
+    """HR@k, NDCG@k and MRR@k from 1-based ranks (None: not ranked)."""
+    if not ranks:
+        return 0.0, 0.0, 0.0
+    hits = [r for r in ranks if r is not None and r <= k]
+    return (
+        len(hits) / len(ranks),
+        sum(1.0 / math.log2(r + 1) for r in hits) / len(ranks),
+        sum(1.0 / r for r in hits) / len(ranks),
+    )
+
+
+def evaluate(
+    model: Recommender,
+    cases: Sequence[tuple[list[tuple[str, float]], str]],
+    *,
+    k: int = 10,
+    negatives: int = 0,
+    catalogue: Sequence[str] = (),
+    seed: int = 0,
+) -> Metrics:
+    """Full-ranking metrics over `cases`; with `negatives`, also the sampled protocol (the target
+    ranked among that many items the user never touched, drawn uniformly from `catalogue`;
+    a tie with the target counts against it). Sampled ranking needs `model.score`."""
+    import random
+
+    rng = random.Random(seed)
+    full: list[int | None] = []
+    sampled: list[int | None] = []
+    for history, target in cases:
+        seen = {item for item, _ in history}
+        ranked = [s.item_id for s in model.recommend(history=history, k=k, exclude=seen)]
+        full.append(ranked.index(target) + 1 if target in ranked else None)
+        if negatives:
+            pool: set[str] = set()
+            while len(pool) < negatives:
+                item = catalogue[rng.randrange(len(catalogue))]
+                if item != target and item not in seen:
+                    pool.add(item)
+            scores = model.score(history=history, items=[target, *sorted(pool)])  # type: ignore[attr-defined]
+            sampled.append(1 + sum(1 for s in scores[1:] if s >= scores[0]))
+    hr, ndcg, mrr = rank_metrics(full, k=k)
+    s_hr, s_ndcg, _ = rank_metrics(sampled, k=k) if negatives else (None, None, None)
+    return Metrics(
+        hr=hr, ndcg=ndcg, mrr=mrr, sampled_hr=s_hr, sampled_ndcg=s_ndcg, cases=len(cases)
+    )

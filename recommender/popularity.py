@@ -108,6 +108,18 @@ class Popularity:
                 picked.append(entry)
         return picked
 
+    def score(self, *, history: Sequence[tuple[str, float]], items: Sequence[str]) -> list[float]:
+        """Each item's score (0 for one never seen); ``history`` is unused, as in ``recommend``."""
+        scores = self._scores()
+        return [scores.get(item, 0.0) for item in items]
+
+    def _scores(self) -> dict[str, float]:
+        cached: dict[str, float] | None = self.__dict__.get("_score_map")
+        if cached is None:
+            cached = {entry.item_id: entry.score for entry in self.ranked}
+            object.__setattr__(self, "_score_map", cached)
+        return cached
+
     def save(self, path: Path) -> None:
         """Write config.json, vocab.json and scores.json into the directory ``path``."""
         path.mkdir(parents=True, exist_ok=True)

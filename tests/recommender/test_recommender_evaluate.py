@@ -29,3 +29,24 @@ def test_a_perfect_ranking_scores_one_and_ranks_are_discounted() -> None:
     hr, ndcg = hit_rate_and_ndcg(model, [Case([], "b"), Case([], "d")], k=2)
     assert hr == 0.5 and math.isclose(ndcg, (1 / math.log2(3)) / 2)
     assert hit_rate_and_ndcg(model, [], k=10) == (0.0, 0.0)
+
+
+def test_metrics_at_their_limits_and_by_hand() -> None:
+    from recommender.evaluate import rank_metrics
+
+    assert rank_metrics([1, 1, 1], k=10) == (1.0, 1.0, 1.0)  # perfect
+    assert rank_metrics([None, 11], k=10) == (0.0, 0.0, 0.0)  # nothing in the top k
+    hr, ndcg, mrr = rank_metrics([1, 2, None, 4], k=10)
+    assert hr == 0.75
+    assert math.isclose(ndcg, (1 + 1 / math.log2(3) + 1 / math.log2(5)) / 4)
+    assert math.isclose(mrr, (1 + 1 / 2 + 1 / 4) / 4)
+
+
+def test_evaluate_excludes_history_and_ranks_sampled_negatives() -> None:
+    from recommender.evaluate import evaluate
+
+    model = Popularity.from_scores(config=PopularityConfig(), scores={"a": 3.0, "b": 2.0, "c": 1.0})
+    # "a" is in the history, so "b" ranks first for the target "b".
+    metrics = evaluate(model, [([("a", 1.0)], "b")], k=1, negatives=1, catalogue=["a", "b", "c"])
+    assert (metrics.hr, metrics.ndcg, metrics.mrr) == (1.0, 1.0, 1.0)
+    assert (metrics.sampled_hr, metrics.cases) == (1.0, 1)  # b beats its one negative, c
