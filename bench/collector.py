@@ -26,7 +26,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from bench.common import gunicorn_args
+from bench.common import bench_env, gunicorn_args
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "results"
@@ -38,15 +38,7 @@ LATENCY = re.compile(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)\s*$", re.M)
 
 
 def _env(var: Path) -> dict[str, str]:
-    return {
-        **os.environ,
-        "SLIPSTREAM_VAR_DIR": str(var),
-        "DJANGO_ROOT_URLCONF": "bench.urls",
-        "DJANGO_SETTINGS_MODULE": "shopapp.settings",
-        "LOG_LEVEL": "WARNING",
-        "COLLECTOR_RATE_PER_SHOP": "1000000000",
-        "COLLECTOR_RATE_PER_SHOPPER": "1000000000",
-    }
+    return bench_env(var, DJANGO_ROOT_URLCONF="bench.urls")
 
 
 def _prepare(env: dict[str, str]) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -41,3 +42,17 @@ def local_redis_stop(env: dict[str, str]) -> None:
         cwd=REPO,
         check=False,
     )
+
+
+def bench_env(var: Path, **extra: str) -> dict[str, str]:
+    """The environment of a benchmark's processes: a scratch var dir, quiet logs, no rate limit
+    (the load generator is one "shopper" sending far more than a person would), plus `extra`."""
+    return {
+        **os.environ,
+        "SLIPSTREAM_VAR_DIR": str(var),
+        "DJANGO_SETTINGS_MODULE": "shopapp.settings",
+        "LOG_LEVEL": "WARNING",
+        "COLLECTOR_RATE_PER_SHOP": "1000000000",
+        "COLLECTOR_RATE_PER_SHOPPER": "1000000000",
+        **extra,
+    }

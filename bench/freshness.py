@@ -30,7 +30,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from bench.common import gunicorn_args, local_redis_stop
+from bench.common import bench_env, gunicorn_args, local_redis_stop
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "results"
@@ -42,15 +42,7 @@ WARMUP_RATE, WARMUP_S = 20, 5.0
 
 
 def _env(var: Path) -> dict[str, str]:
-    return {
-        **os.environ,
-        "SLIPSTREAM_VAR_DIR": str(var),
-        "DJANGO_SETTINGS_MODULE": "shopapp.settings",
-        "LOG_LEVEL": "WARNING",
-        "PYTHONUNBUFFERED": "1",
-        "COLLECTOR_RATE_PER_SHOP": "1000000000",
-        "COLLECTOR_RATE_PER_SHOPPER": "1000000000",
-    }
+    return bench_env(var, PYTHONUNBUFFERED="1")
 
 
 def _prepare(env: dict[str, str]) -> dict[str, Any]:

@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.common import gunicorn_args, local_redis_stop
+from bench.common import bench_env, gunicorn_args, local_redis_stop
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "results"
@@ -40,13 +40,7 @@ TARGET_P99_MS = 15.0
 
 
 def _env(var: Path) -> dict[str, str]:
-    return {
-        **os.environ,
-        "SLIPSTREAM_VAR_DIR": str(var),
-        "DJANGO_ROOT_URLCONF": "bench.urls",
-        "DJANGO_SETTINGS_MODULE": "shopapp.settings",
-        "LOG_LEVEL": "WARNING",
-    }
+    return bench_env(var, DJANGO_ROOT_URLCONF="bench.urls")
 
 
 def _prepare(env: dict[str, str]) -> dict[str, Any]:

@@ -1,13 +1,14 @@
-"""Next-item evaluation on a holdout: for each shopper, their history before their last holdout
-interaction, and that interaction's item as the target. Full-catalogue ranking (no sampling).
+"""Next-item evaluation: each case is a shopper's history and the item they turned to next.
 
 HR@k: the share of cases whose target is in the top k. NDCG@k: 1/log2(rank + 1) of the target's
-rank (1-based) when in the top k, else 0, averaged. A perfect ranking scores 1 on both.
+rank (1-based) when in the top k, else 0, averaged. MRR@k: 1/rank in the top k. A perfect
+ranking scores 1 on all three.
 """
 
 from __future__ import annotations
 
 import math
+import random
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -15,11 +16,8 @@ from dataclasses import dataclass
 from recommender.predictor import Recommender
 from recommender.types import Interaction
 
-
-@dataclass(frozen=True, slots=True)
-class Case:
-    history: list[tuple[str, float]]
-    target: str
+# A case: the shopper's history (item, unix seconds) before the target, and the target item.
+Case = tuple[list[tuple[str, float]], str]
 
 
 def holdout_cases(
@@ -36,22 +34,8 @@ def holdout_cases(
         events.sort(key=lambda e: e.ts)
         last = events[-1]
         if last.ts >= holdout_from and len(events) > 1:
-            cases.append(
-                Case(history=[(e.item_id, e.ts) for e in events[:-1]], target=last.item_id)
-            )
+            cases.append(([(e.item_id, e.ts) for e in events[:-1]], last.item_id))
     return cases
-
-
-def hit_rate_and_ndcg(model: Recommender, cases: Sequence[Case], *, k: int) -> tuple[float, float]:
-    if not cases:
-        return 0.0, 0.0
-    hits, gain = 0, 0.0
-    for case in cases:
-        ranked = [s.item_id for s in model.recommend(history=case.history, k=k)]
-        if case.target in ranked:
-            hits += 1
-            gain += 1.0 / math.log2(ranked.index(case.target) + 2)
-    return hits / len(cases), gain / len(cases)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,24 +62,26 @@ def rank_metrics(ranks: Sequence[int | None], *, k: int) -> tuple[float, float, 
 
 def evaluate(
     model: Recommender,
-    cases: Sequence[tuple[list[tuple[str, float]], str]],
+    cases: Sequence[Case],
     *,
     k: int = 10,
     negatives: int = 0,
     catalogue: Sequence[str] = (),
     seed: int = 0,
+    exclude_history: bool = True,
 ) -> Metrics:
     """Full-ranking metrics over `cases`; with `negatives`, also the sampled protocol (the target
     ranked among that many items the user never touched, drawn uniformly from `catalogue`;
-    a tie with the target counts against it). Sampled ranking needs `model.score`."""
-    import random
-
+    a tie with the target counts against it). Sampled ranking needs `model.score`.
+    `exclude_history=False` lets a shopper's target be an item they had seen before (shoppers
+    return to products; the retraining gate scores that)."""
     rng = random.Random(seed)
     full: list[int | None] = []
     sampled: list[int | None] = []
     for history, target in cases:
         seen = {item for item, _ in history}
-        ranked = [s.item_id for s in model.recommend(history=history, k=k, exclude=seen)]
+        exclude = seen if exclude_history else set()
+        ranked = [s.item_id for s in model.recommend(history=history, k=k, exclude=exclude)]
         full.append(ranked.index(target) + 1 if target in ranked else None)
         if negatives:
             pool: set[str] = set()

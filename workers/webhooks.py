@@ -13,7 +13,6 @@ from typing import Any
 from celery import shared_task
 
 from shopapp.events.services import order_purchases_record
-from shopapp.privacy.models import DataExport
 from shopapp.privacy.services import customer_export, customer_redact, shop_redact
 from shopapp.recs.services import product_delete, product_webhook_apply
 from shopapp.shops.services import scopes_update, shop_uninstall, webhook_done, webhook_pending
@@ -33,11 +32,6 @@ def _data_request(shop: str, payload: dict[str, Any]) -> object:
     request_id = str(request.get("id", "")) if isinstance(request, dict) else ""
     if not customer_id:
         return None
-    if (
-        request_id
-        and DataExport.objects.filter(shop__domain=shop, data_request_id=request_id).exists()
-    ):
-        return None  # answered already (a redelivered task)
     return customer_export(shop_domain=shop, customer_id=customer_id, data_request_id=request_id)
 
 

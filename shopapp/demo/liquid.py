@@ -31,6 +31,7 @@ def _environment() -> Any:
     from liquid import Environment, Tag
     from liquid.builtin.tags.comment_tag import CommentNode
     from liquid.exceptions import LiquidSyntaxError
+    from liquid.filter import with_context
     from liquid.token import TOKEN_EOF, TOKEN_TAG
 
     class SchemaTag(Tag):
@@ -49,7 +50,7 @@ def _environment() -> Any:
 
     env = Environment(autoescape=False)
     env.add_tag(SchemaTag)
-    env.filters["t"] = _translate
+    env.filters["t"] = with_context(_translate)
     env.filters["asset_url"] = lambda name: f"/static/theme_extension/{name}"
     env.filters["stylesheet_tag"] = lambda url: (
         f'<link href="{html.escape(url)}" rel="stylesheet" type="text/css" media="all" />'
@@ -70,11 +71,9 @@ def _locale(locale: str) -> dict[str, Any]:
     return {}
 
 
-_current_locale = {"value": "en"}
-
-
-def _translate(key: str) -> str:
-    node: Any = _locale(_current_locale["value"])
+def _translate(key: str, *, context: Any) -> str:
+    """Shopify's `t`: the key in the locale of the render (Shopify's `request.locale`)."""
+    node: Any = _locale(str(context.resolve("request")["locale"]))
     for part in str(key).split("."):
         node = node.get(part) if isinstance(node, dict) else None
     return str(node) if node is not None else f"translation missing: {key}"
@@ -120,7 +119,6 @@ def block_render(
     locale: str = "en",
 ) -> str:
     """Render theme_extension/blocks/<block>.liquid with the objects Shopify would give it."""
-    _current_locale["value"] = locale
     source = (EXTENSION / "blocks" / f"{block}.liquid").read_text(encoding="utf-8")
     template = _environment().from_string(source)
     return str(
@@ -131,5 +129,6 @@ def block_render(
             customer=customer,
             cart={"item_count": 0, "items": []},
             metaobjects=metaobjects or {},
+            request={"locale": locale},
         )
     )

@@ -46,6 +46,11 @@ class Batch:
     received_at: float
 
 
+def rate_key(shop: str, minute: int | str) -> str:
+    """The shop's event count in that minute; `{rate_key}:{shopper}` counts one shopper's."""
+    return f"ss:{shop}:rate:{minute}"
+
+
 def events_append(
     *,
     r: redis.Redis,
@@ -56,9 +61,9 @@ def events_append(
 ) -> int | None:
     """Append a batch unless it breaks a rate limit; None when appended, else retry-after (s)."""
     minute = int(batch.received_at // RATE_WINDOW_S)
-    rate_key = f"ss:{batch.shop}:rate:{minute}"
+    shop_key = rate_key(batch.shop, minute)
     shoppers = list(per_shopper.items())
-    keys = [STREAM, rate_key, *(f"{rate_key}:{who}" for who, _ in shoppers)]
+    keys = [STREAM, shop_key, *(f"{shop_key}:{who}" for who, _ in shoppers)]
     retry_after = RATE_WINDOW_S - int(batch.received_at % RATE_WINDOW_S)
     payload = json.dumps({"events": batch.events, "received_at": batch.received_at})
     args: list[str | int] = [

@@ -27,10 +27,10 @@ from django.db import transaction
 
 from shopapp.events.models import IdentityLink, Interaction
 from shopapp.events.rejections import rejections_key
-from shopapp.events.stream import GROUP, STREAM
+from shopapp.events.stream import GROUP, STREAM, rate_key
 from shopapp.events.window import window_key, window_read
 from shopapp.privacy.models import DataExport
-from shopapp.recs.store import recs_key, recs_read
+from shopapp.recs.store import publish_claim_key, recs_key, recs_read, refresh_claim_key
 from shopapp.recs.sync import recommendation_unpublish
 from shopapp.redis import get_redis
 from shopapp.shops.models import Shop, WebhookDelivery
@@ -70,10 +70,15 @@ def customer_identities(*, shop: Shop, customer_id: str) -> list[str]:
 
 def customer_export(*, shop_domain: str, customer_id: str, data_request_id: str = "") -> int:
     """customers/data_request: everything held about the customer, kept for the merchant.
-    Returns the export's id (0 when the shop is unknown: we hold nothing)."""
+    Returns the export's id (0 when the shop is unknown: we hold nothing). A request answered
+    already (a redelivered webhook) returns that export again."""
     shop = Shop.objects.filter(domain=shop_domain).first()
     if shop is None:
         return 0
+    if data_request_id:
+        done = DataExport.objects.filter(shop=shop, data_request_id=data_request_id).first()
+        if done is not None:
+            return done.id
     ids = customer_identities(shop=shop, customer_id=customer_id)
     r = get_redis()
     interactions = [
@@ -145,9 +150,14 @@ def _shopper_keys_delete(
     ids = list(ids)
     keys: list[str] = []
     for user in ids:
-        keys += [window_key(shop, user), recs_key(shop, user), f"ss:{shop}:recq:{user}"]
-        keys.append(f"ss:{shop}:pubq:{user}")
-        keys += r.scan_iter(match=f"ss:{_glob_escape(shop)}:rate:*:{_glob_escape(user)}")
+        keys += [
+            window_key(shop, user),
+            recs_key(shop, user),
+            refresh_claim_key(shop, user),
+            publish_claim_key(shop, user),
+        ]
+        rate_pattern = rate_key(_glob_escape(shop), "*")  # every minute
+        keys += r.scan_iter(match=f"{rate_pattern}:{_glob_escape(user)}")
     keys += [f"ss:{shop}:seen:{eid}" for eid in event_ids]
     deleted = 0
     for start in range(0, len(keys), 500):

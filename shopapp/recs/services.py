@@ -233,13 +233,10 @@ def trending_refresh(*, shop: str, now: float | None = None) -> StoredRecs | Non
     buckets = trending_buckets(
         r=r, shop=shop, hours=range(now_hour - trend.horizon_hours + 1, now_hour + 1)
     )
-    ranked = trending_rank(
-        buckets,
-        now_hour=now_hour,
-        k=config.recommendation_count + len(shop_exclusions(config=config)),
-        config=trend,
-    )
     excluded = shop_exclusions(config=config)
+    ranked = trending_rank(
+        buckets, now_hour=now_hour, k=config.recommendation_count + len(excluded), config=trend
+    )
     kept = [s for s in ranked if s.item_id not in excluded][: config.recommendation_count]
     recs = StoredRecs(
         items=[s.item_id for s in kept],

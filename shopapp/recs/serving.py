@@ -20,14 +20,11 @@ from shopapp.recs.store import (
     popular_key,
     recs_key,
     served_key,
+    stored_parse,
     trending_key,
 )
 from shopapp.redis import get_redis
 from shopapp.shops.selectors import ShopConfig
-
-
-def _parse(raw: str | None) -> StoredRecs | None:
-    return StoredRecs(**json.loads(raw)) if raw else None
 
 
 def serving_list(
@@ -44,7 +41,7 @@ def serving_list(
     pipe.incr(hour_key)  # lists served this hour, for the dashboard
     pipe.expire(hour_key, SERVED_TTL_S)
     own_raw, covisit_raw, trending_raw, popular_raw, _, _ = pipe.execute()
-    own = _parse(own_raw)
+    own = stored_parse(own_raw)
     lists: list[tuple[str, StoredRecs]] = []
     if own is not None:
         lists.append((own.source, own))
@@ -59,7 +56,7 @@ def serving_list(
         )
         lists.append(("covisit", covisit))
     for name, raw in (("trending", trending_raw), ("popular", popular_raw)):
-        stored = _parse(raw)
+        stored = stored_parse(raw)
         if stored is not None:
             lists.append((name, stored))
 

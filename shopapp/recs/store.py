@@ -32,6 +32,26 @@ def popular_key(shop: str) -> str:
 
 # A refresh claimed but never run (its task lost) stops blocking new ones after this long.
 REFRESH_CLAIM_TTL_S = 30
+# Publishing to Shopify coalesces the same way, over a longer delay: a metaobject upsert costs
+# Shopify points, and a customer's list changes with every product they look at.
+PUBLISH_DELAY_S = 5
+PUBLISH_CLAIM_TTL_S = 120
+
+
+def refresh_claim_key(shop: str, user_id: str) -> str:
+    return f"ss:{shop}:recq:{user_id}"
+
+
+def publish_claim_key(shop: str, user_id: str) -> str:
+    return f"ss:{shop}:pubq:{user_id}"
+
+
+def _claim(r: redis.Redis, keys: Sequence[str], users: Sequence[str], ttl_s: int) -> list[str]:
+    """The users whose key was not set yet (their work is not queued); sets it. One trip."""
+    pipe = r.pipeline(transaction=False)
+    for key in keys:
+        pipe.set(key, 1, nx=True, ex=ttl_s)
+    return [user for user, claimed in zip(users, pipe.execute(), strict=True) if claimed]
 
 
 def refresh_claim(*, r: redis.Redis, shop: str, users: Sequence[str]) -> list[str]:
@@ -39,35 +59,24 @@ def refresh_claim(*, r: redis.Redis, shop: str, users: Sequence[str]) -> list[st
 
     A burst of events for one shopper then costs one inference, not one per batch.
     """
-    pipe = r.pipeline(transaction=False)
-    for user in users:
-        pipe.set(f"ss:{shop}:recq:{user}", 1, nx=True, ex=REFRESH_CLAIM_TTL_S)
-    return [user for user, claimed in zip(users, pipe.execute(), strict=True) if claimed]
+    keys = [refresh_claim_key(shop, u) for u in users]
+    return _claim(r, keys, users, REFRESH_CLAIM_TTL_S)
 
 
 def refresh_release(*, r: redis.Redis, shop: str, user_ids: Sequence[str]) -> None:
     """Called as a refresh starts: events from now on need (and will queue) another one."""
     if user_ids:
-        r.delete(*(f"ss:{shop}:recq:{user}" for user in user_ids))
-
-
-# Publishing to Shopify coalesces the same way, over a longer delay: a metaobject upsert costs
-# Shopify points, and a customer's list changes with every product they look at.
-PUBLISH_DELAY_S = 5
-PUBLISH_CLAIM_TTL_S = 120
+        r.delete(*(refresh_claim_key(shop, u) for u in user_ids))
 
 
 def publish_claim(*, r: redis.Redis, shop: str, users: Sequence[str]) -> list[str]:
     """The shoppers whose metaobject publish is not already queued; claims them."""
-    pipe = r.pipeline(transaction=False)
-    for user in users:
-        pipe.set(f"ss:{shop}:pubq:{user}", 1, nx=True, ex=PUBLISH_CLAIM_TTL_S)
-    return [user for user, claimed in zip(users, pipe.execute(), strict=True) if claimed]
+    return _claim(r, [publish_claim_key(shop, u) for u in users], users, PUBLISH_CLAIM_TTL_S)
 
 
 def publish_release(*, r: redis.Redis, shop: str, user_ids: Sequence[str]) -> None:
     if user_ids:
-        r.delete(*(f"ss:{shop}:pubq:{user}" for user in user_ids))
+        r.delete(*(publish_claim_key(shop, u) for u in user_ids))
 
 
 def recs_write(*, r: redis.Redis, shop: str, user_id: str, recs: StoredRecs) -> None:
@@ -82,7 +91,7 @@ def recs_write_many(*, r: redis.Redis, shop: str, recs: dict[str, StoredRecs]) -
 
 
 def recs_read(*, r: redis.Redis, shop: str, user_id: str) -> StoredRecs | None:
-    return _parse(r.get(recs_key(shop, user_id)))
+    return stored_parse(r.get(recs_key(shop, user_id)))
 
 
 def popular_write(*, r: redis.Redis, shop: str, recs: StoredRecs) -> None:
@@ -91,11 +100,14 @@ def popular_write(*, r: redis.Redis, shop: str, recs: StoredRecs) -> None:
 
 
 def popular_read(*, r: redis.Redis, shop: str) -> StoredRecs | None:
-    return _parse(r.get(popular_key(shop)))
+    return stored_parse(r.get(popular_key(shop)))
 
 
-def _parse(raw: object) -> StoredRecs | None:
+def stored_parse(raw: object) -> StoredRecs | None:
     return StoredRecs(**json.loads(str(raw))) if raw is not None else None
+
+
+TRENDING_TTL_S = 3600
 
 
 def trending_key(shop: str) -> str:
@@ -108,10 +120,7 @@ def trending_write(*, r: redis.Redis, shop: str, recs: StoredRecs) -> None:
 
 
 def trending_read(*, r: redis.Redis, shop: str) -> StoredRecs | None:
-    return _parse(r.get(trending_key(shop)))
-
-
-TRENDING_TTL_S = 3600
+    return stored_parse(r.get(trending_key(shop)))
 
 
 def covisit_key(shop: str) -> str:

@@ -16,7 +16,7 @@ from django.conf import settings
 
 from recommender import registry
 from recommender.covisit import CoVisitation, CoVisitConfig
-from recommender.evaluate import hit_rate_and_ndcg, holdout_cases
+from recommender.evaluate import evaluate, holdout_cases
 from recommender.popularity import Popularity, PopularityConfig
 from recommender.predictor import Recommender
 from recommender.types import Interaction as Seen
@@ -73,7 +73,8 @@ def retrain(*, kind: str, now: datetime | None = None) -> Retrained | None:
         return None
     cases = holdout_cases(seen, holdout_from=holdout_from.timestamp(), kinds=frozenset(INTENT))
     challenger = _fit(kind, train)
-    hr, ndcg = hit_rate_and_ndcg(challenger, cases, k=K)
+    scored = evaluate(challenger, cases, k=K, exclude_history=False)
+    hr, ndcg = scored.hr, scored.ndcg
     uri = settings.MLFLOW_TRACKING_URI
     version = registry.log_and_register(
         model=challenger,
@@ -86,7 +87,7 @@ def retrain(*, kind: str, now: datetime | None = None) -> Retrained | None:
     champion_ndcg: float | None = None
     try:
         champion = registry.load(kind=kind, alias="champion", tracking_uri=uri)
-        champion_ndcg = hit_rate_and_ndcg(champion.model, cases, k=K)[1]
+        champion_ndcg = evaluate(champion.model, cases, k=K, exclude_history=False).ndcg
     except LookupError:
         pass
     promoted = champion_ndcg is None or ndcg >= champion_ndcg

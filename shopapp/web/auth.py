@@ -72,6 +72,21 @@ def _setup(shop: str) -> None:
         log.exception("post-install setup of %s not queued; the daily job will do it", shop)
 
 
+def _signed_in(request: HttpRequest) -> Session | Denied | TokenFailure:
+    """Verify the request's session token (query `id_token` or `Authorization` header), install
+    on the first visit, and keep the session on the request (`request.shopify_session`)."""
+    session = session_verify(
+        url=request.build_absolute_uri(), headers=request.headers, method=request.method or "GET"
+    )
+    if isinstance(session, Denied):
+        return session
+    failure = _ensure_token(session)
+    if failure is not None:
+        return failure
+    request.shopify_session = session  # type: ignore[attr-defined]
+    return session
+
+
 def embedded_page(
     view: Callable[..., HttpResponse],
 ) -> Callable[..., HttpResponse]:
@@ -82,19 +97,17 @@ def embedded_page(
 
     @wraps(view)
     def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        session = session_verify(url=request.build_absolute_uri(), headers=request.headers)
+        session = _signed_in(request)
         if isinstance(session, Denied):
             return _denied(session)
-        failure = _ensure_token(session)
-        if failure is not None:
-            if failure.retry_with_new_id_token:
+        if isinstance(session, TokenFailure):
+            if session.retry_with_new_id_token:
                 return HttpResponseRedirect(_patch_url(request))
             return HttpResponse(
                 "Slipstream could not get access to this store from Shopify. Please try again.",
                 status=502,
                 content_type="text/plain",
             )
-        request.shopify_session = session  # type: ignore[attr-defined]
         response = view(request, *args, **kwargs)
         for name, value in session.headers.items():  # CSP frame-ancestors, App Bridge preloads
             response[name] = value
@@ -138,17 +151,13 @@ def session_required(
                 status=401,
                 headers={"X-Shopify-Retry-Invalid-Session-Request": "1"},
             )
-        session = session_verify(
-            url=request.build_absolute_uri(), headers=request.headers, method=request.method or ""
-        )
+        session = _signed_in(request)
         if isinstance(session, Denied):
             return _denied(session)
-        failure = _ensure_token(session)
-        if failure is not None:
-            status = 401 if failure.retry_with_new_id_token else 502
+        if isinstance(session, TokenFailure):
+            status = 401 if session.retry_with_new_id_token else 502
             headers = {"X-Shopify-Retry-Invalid-Session-Request": "1"} if status == 401 else {}
-            return JsonResponse({"error": failure.reason}, status=status, headers=headers)
-        request.shopify_session = session  # type: ignore[attr-defined]
+            return JsonResponse({"error": session.reason}, status=status, headers=headers)
         return view(request, *args, **kwargs)
 
     return guarded
@@ -165,16 +174,24 @@ def session_check(request: HttpRequest) -> JsonResponse:
 # The authorization-code grant (legacy, non-embedded install).
 
 
-@require_GET
-def oauth_install(request: HttpRequest) -> HttpResponse:
-    """Shopify's install hit (`shop`, `timestamp`, `hmac`): verified, then the merchant is sent to
-    approve the scopes with a state nonce bound to this browser by a cookie."""
-    query = request.GET.dict()
+def _signed_shop(query: dict[str, str]) -> str | HttpResponse:
+    """The shop of an install or callback hit, once its domain and Shopify's HMAC check out."""
     shop = shop_domain_clean(query.get("shop"))
     if shop is None:
         return HttpResponse("invalid shop domain", status=400, content_type="text/plain")
     if not oauth_hmac_valid(query):
         return HttpResponse("invalid signature", status=401, content_type="text/plain")
+    return shop
+
+
+@require_GET
+def oauth_install(request: HttpRequest) -> HttpResponse:
+    """Shopify's install hit (`shop`, `timestamp`, `hmac`): verified, then the merchant is sent to
+    approve the scopes with a state nonce bound to this browser by a cookie."""
+    query = request.GET.dict()
+    shop = _signed_shop(query)
+    if isinstance(shop, HttpResponse):
+        return shop
     state = secrets.token_urlsafe(24)
     get_redis().set(f"ss:oauth:state:{state}", shop, ex=STATE_TTL_S)
     response = HttpResponseRedirect(authorize_url(shop=shop, state=state))
@@ -194,17 +211,13 @@ def oauth_callback(request: HttpRequest) -> HttpResponse:
     """Shopify's redirect back (`code`, `shop`, `state`, `timestamp`, `hmac`): signature, state
     (this browser's, for this shop, used once) and timestamp checked before the code is spent."""
     query = request.GET.dict()
-    shop = shop_domain_clean(query.get("shop"))
-    if shop is None:
-        return HttpResponse("invalid shop domain", status=400, content_type="text/plain")
-    if not oauth_hmac_valid(query):
-        return HttpResponse("invalid signature", status=401, content_type="text/plain")
+    shop = _signed_shop(query)
+    if isinstance(shop, HttpResponse):
+        return shop
     state = query.get("state", "")
     cookie = request.COOKIES.get(STATE_COOKIE, "")
     if not state or not secrets.compare_digest(state, cookie):
-        return HttpResponse(
-            "state does not match this browser", status=403, content_type="text/plain"
-        )
+        return _forbidden("state does not match this browser")
     if get_redis().getdel(f"ss:oauth:state:{state}") != shop:
         return _forbidden("state expired or already used")
     code = query.get("code", "")

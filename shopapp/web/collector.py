@@ -184,9 +184,10 @@ def _shoppers(events: list[dict[str, Any]]) -> Counter[str]:
 
 
 def _as_customer(raw: Any, customer_id: str | None) -> Any:
-    """Through the app proxy Shopify tells us who is logged in: that, not the client, sets uid."""
-    if not isinstance(raw, dict):
-        return raw
+    """Only Shopify (the app proxy) says who is logged in: its customer id replaces the client's
+    `uid`, and without one any `uid` is dropped."""
+    if not isinstance(raw, dict) or (customer_id is None and "uid" not in raw):
+        return raw  # the common case on the direct path: nothing to change, nothing copied
     trusted = {k: v for k, v in raw.items() if k != "uid"}
     if customer_id:
         trusted["uid"] = customer_id

@@ -15,6 +15,7 @@ import statistics
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 from django import forms
 from django.conf import settings
@@ -54,14 +55,15 @@ def _shop(request: HttpRequest) -> Shop:
 
 def _page(request: HttpRequest, template: str, context: dict[str, Any]) -> HttpResponse:
     session = _session(request)
-    nav = {k: request.GET.get(k, "") for k in ("shop", "host", "embedded")}
+    # Links to the other pages keep the admin's parameters, not the (one-minute) id_token.
+    nav = {k: request.GET[k] for k in ("shop", "host", "embedded") if request.GET.get(k)}
     return render(
         request,
         template,
         {
             "shop": session.shop,
             "api_key": settings.SHOPIFY_API_KEY,
-            "nav_query": "&".join(f"{k}={v}" for k, v in nav.items() if v),
+            "nav_query": urlencode(nav),
             # The page's own token, for fetches when App Bridge (the CDN) is not there.
             "page_token_json": json.dumps(request.GET.get("id_token", "")).replace("<", "\\u003c"),
             "active": template.rsplit("/", 1)[-1].removesuffix(".html"),

@@ -5,8 +5,6 @@ registered co-visitation model."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,20 +19,12 @@ from shopapp.recs.services import popular_refresh, products_upsert
 from shopapp.recs.store import recs_read
 from shopapp.redis import get_redis
 from shopapp.shops.services import shop_install
+from tests.browser.pages import wait_until
 from tests.workers_process import pipeline_processes, worker_env
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 CATEGORIES = {"Shoes": range(101, 109), "Hats": range(201, 209), "Lamps": range(301, 309)}
-
-
-def _wait(page: Any, condition: Callable[[], bool], what: str, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        page.wait_for_timeout(200)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def _store(tracking_uri: str, artifacts: Path) -> dict[str, str]:
@@ -88,7 +78,7 @@ def test_after_three_shoe_views_the_next_page_opens_with_shoes(
     with pipeline_processes(env=env, log_dir=tmp_path, queues="ingest,recommend"):
         page.goto(f"{live_server.url}/demo/store/")
         first = page.locator("#slipstream-recs-home a[data-ss-item]")
-        _wait(page, lambda: first.count() == 4, "the block on the home page")
+        wait_until(page, lambda: first.count() == 4, "the block on the home page")
         before = [
             category_of[i] for i in first.evaluate_all("els => els.map(e => e.dataset.ssItem)")
         ]
@@ -99,12 +89,12 @@ def test_after_three_shoe_views_the_next_page_opens_with_shoes(
             page.wait_for_load_state("load")
         visitor = page.evaluate("window.slipstream.visitorId()")
         page.goto(f"{live_server.url}/demo/store/")  # leaving the page sends the last view
-        _wait(
+        wait_until(
             page,
             lambda: len(window_read(r=get_redis(), shop=DEMO_SHOP, user_id=visitor)) == 3,
             "the three views in the shopper's window",
         )
-        _wait(
+        wait_until(
             page,
             lambda: (
                 (recs := recs_read(r=get_redis(), shop=DEMO_SHOP, user_id=visitor)) is not None
@@ -115,7 +105,7 @@ def test_after_three_shoe_views_the_next_page_opens_with_shoes(
         page.reload()  # "the next page": rendered after the views were taken in
 
         cards = page.locator("#slipstream-recs-home a[data-ss-item]")
-        _wait(page, lambda: cards.count() == 4, "the block to fill")
+        wait_until(page, lambda: cards.count() == 4, "the block to fill")
         shown = cards.evaluate_all("els => els.map(e => e.dataset.ssItem)")
         page.screenshot(path=str(tmp_path / "block-after-shoe-views.png"), full_page=True)
 

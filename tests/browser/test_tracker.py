@@ -4,9 +4,7 @@ through the signed app-proxy path, into a real Celery worker, Redis and the data
 from __future__ import annotations
 
 import json
-import time
 from collections import Counter
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,20 +15,10 @@ from shopapp.events.models import Interaction
 from shopapp.recs.services import products_upsert
 from shopapp.shops.services import shop_install
 from tests.brokers import queue_down
+from tests.browser.pages import wait_until
 from tests.workers_process import pipeline_processes, worker_env
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.django_db(transaction=True)]
-
-
-def _wait(page: Any, condition: Callable[[], bool], what: str, timeout: float = 30.0) -> None:
-    """Poll while letting Playwright deliver the page's events (its sync API only does so
-    inside its own calls, so a plain sleep would starve the listeners)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        page.wait_for_timeout(200)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def _history(visitor: str) -> Counter[tuple[str, str]]:
@@ -71,13 +59,15 @@ def test_views_and_add_to_cart_arrive_exactly_once_through_a_collector_outage(
     with pipeline_processes(env=env, log_dir=tmp_path, queues="ingest,recommend"):
         with queue_down():  # the collector answers 503 until the block ends
             page.goto(f"{live_server.url}/products/red-shoe")
-            _wait(page, lambda: 503 in answers, "a 503 from the collector")
+            wait_until(page, lambda: 503 in answers, "a 503 from the collector")
             page.click("button[type=submit]")  # add to cart: the form posts, the page comes back
             page.wait_for_load_state("load")
-            _wait(page, lambda: answers.count(503) >= 3, "the tracker to retry into the outage")
+            wait_until(
+                page, lambda: answers.count(503) >= 3, "the tracker to retry into the outage"
+            )
         visitor = page.evaluate("window.slipstream.visitorId()")
         expected = Counter({("101", "view"): 2, ("101", "cart"): 1})  # two page loads, one add
-        _wait(
+        wait_until(
             page, lambda: _history(visitor) == expected, "every interaction downstream", timeout=60
         )
         page.wait_for_timeout(2000)  # let any late resend land: it must change nothing

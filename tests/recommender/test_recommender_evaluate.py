@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import math
 
-from recommender.evaluate import Case, hit_rate_and_ndcg, holdout_cases
+from recommender.evaluate import Case, evaluate, holdout_cases
 from recommender.popularity import Popularity, PopularityConfig
 from recommender.types import Interaction
 
@@ -20,13 +20,18 @@ def test_cases_are_each_shoppers_last_holdout_interaction() -> None:
         Interaction("u4", "b", "view", 2.0),
     ]
     cases = holdout_cases(seen, holdout_from=5.0, kinds=KINDS)
-    assert cases == [Case(history=[("a", 1.0), ("b", 5.0)], target="c")]
+    assert cases == [([("a", 1.0), ("b", 5.0)], "c")]
+
+
+def hit_rate_and_ndcg(model: Popularity, cases: list[Case], *, k: int) -> tuple[float, float]:
+    metrics = evaluate(model, cases, k=k, exclude_history=False)
+    return metrics.hr, metrics.ndcg
 
 
 def test_a_perfect_ranking_scores_one_and_ranks_are_discounted() -> None:
     model = Popularity.from_scores(config=PopularityConfig(), scores={"a": 3.0, "b": 2.0, "c": 1.0})
-    assert hit_rate_and_ndcg(model, [Case([("x", 1.0)], "a")], k=10) == (1.0, 1.0)
-    hr, ndcg = hit_rate_and_ndcg(model, [Case([], "b"), Case([], "d")], k=2)
+    assert hit_rate_and_ndcg(model, [([("x", 1.0)], "a")], k=10) == (1.0, 1.0)
+    hr, ndcg = hit_rate_and_ndcg(model, [([], "b"), ([], "d")], k=2)
     assert hr == 0.5 and math.isclose(ndcg, (1 / math.log2(3)) / 2)
     assert hit_rate_and_ndcg(model, [], k=10) == (0.0, 0.0)
 

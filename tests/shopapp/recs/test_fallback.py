@@ -22,6 +22,7 @@ from shopapp.recs.services import (
 from shopapp.recs.store import (
     StoredRecs,
     covisit_read,
+    covisit_write,
     popular_write,
     trending_read,
     trending_write,
@@ -49,6 +50,23 @@ def champion(settings, tmp_path: Path) -> None:
     )
 
 
+def _viewed(shop: str, *, user_id: str, item_id: str) -> None:
+    """One product view, ingested as the worker ingests it (window and history)."""
+    interactions_ingest(
+        shop=shop,
+        records=[
+            InteractionRecord(
+                shop=shop,
+                user_id=user_id,
+                item_id=item_id,
+                interaction="view",
+                ts=time.time(),
+                event_id=f"{user_id}-{item_id}",
+            )
+        ],
+    )
+
+
 def _list(items: list[str], source: str) -> StoredRecs:
     return StoredRecs(
         items=items, scores=[1.0] * len(items), model_version=source, source=source, computed_at=NOW
@@ -60,24 +78,10 @@ def test_a_short_model_list_is_filled_covisit_then_trending_then_popular(shop: s
         recommendation_count=6, excluded_product_ids=["t2"]
     )
     r = get_redis()
-    from shopapp.recs.store import covisit_write
-
     covisit_write(r=r, shop=shop, table={"w1": [("c1", 2.0), ("m1", 1.5), ("c2", 1.0)]})
     trending_write(r=r, shop=shop, recs=_list(["c1", "t1", "t2", "t3"], "trending"))
     popular_write(r=r, shop=shop, recs=_list(["p1", "p2", "p3"], "popular"))
-    interactions_ingest(
-        shop=shop,
-        records=[
-            InteractionRecord(
-                shop=shop,
-                user_id="u1",
-                item_id="w1",
-                interaction="view",
-                ts=time.time(),
-                event_id="e1",
-            )
-        ],
-    )
+    _viewed(shop, user_id="u1", item_id="w1")
 
     recs = recommendations_refresh(shop=shop, user_ids=["u1"])["u1"]
 
@@ -91,19 +95,7 @@ def test_a_short_model_list_is_filled_covisit_then_trending_then_popular(shop: s
 def test_popular_fills_what_trending_cannot(shop: str, champion: None):
     ShopSettings.objects.filter(shop__domain=shop).update(recommendation_count=4)
     popular_write(r=get_redis(), shop=shop, recs=_list(["p1", "p2"], "popular"))
-    interactions_ingest(
-        shop=shop,
-        records=[
-            InteractionRecord(
-                shop=shop,
-                user_id="u1",
-                item_id="w1",
-                interaction="view",
-                ts=time.time(),
-                event_id="e1",
-            )
-        ],
-    )
+    _viewed(shop, user_id="u1", item_id="w1")
     recs = recommendations_refresh(shop=shop, user_ids=["u1"])["u1"]
     assert recs.items == ["m1", "m2", "p1", "p2"]
     assert recs.source == "model:popularity+popular"
