@@ -82,3 +82,10 @@ def active_shoppers(*, shop_id: int, until: float, minutes: int = 5) -> int:
 def latest_interactions(*, shop_id: int, limit: int = 50) -> list[Interaction]:
     """The newest interactions as normalised (the debugging sink of the pipeline)."""
     return list(Interaction.objects.filter(shop_id=shop_id).order_by("-ts", "-id")[:limit])
+
+
+def events_since(*, shop_id: int, since: float) -> int:
+    """Interactions recorded at or after `since` (a rolling count, unlike the clock minutes)."""
+    return Interaction.objects.filter(
+        shop_id=shop_id, ts__gte=datetime.fromtimestamp(since, UTC)
+    ).count()

@@ -27,7 +27,12 @@ from django.views.decorators.http import require_GET, require_POST
 
 from recommender import registry
 from shopapp.events.rejections import rejections_list
-from shopapp.events.selectors import active_shoppers, events_per_minute, latest_interactions
+from shopapp.events.selectors import (
+    active_shoppers,
+    events_per_minute,
+    events_since,
+    latest_interactions,
+)
 from shopapp.events.services import interactions_import
 from shopapp.recs.models import Product
 from shopapp.recs.predictors import predictor_get
@@ -105,7 +110,7 @@ def overview_figures(shop: Shop) -> dict[str, Any]:
     fresh = freshness_samples(r=get_redis(), shop=shop.domain)
     predictor = predictor_get(kind=settings.SERVING_MODEL_KIND, alias=shop.settings.serving_alias)
     return {
-        "events_last_minute": per_minute[-1],
+        "events_last_minute": events_since(shop_id=shop.pk, since=now - 60),
         "events_per_minute": per_minute,
         "active_shoppers": active_shoppers(shop_id=shop.pk, until=now),
         "served_24h": sum(served.values()),
