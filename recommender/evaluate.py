@@ -2,7 +2,8 @@
 
 HR@k: the share of cases whose target is in the top k. NDCG@k: 1/log2(rank + 1) of the target's
 rank (1-based) when in the top k, else 0, averaged. MRR@k: 1/rank in the top k. A perfect
-ranking scores 1 on all three.
+ranking scores 1 on all three. With sampled negatives, also AUC (pooled over all cases) and GAUC
+(SLi-Rec's group AUC: each case's AUC, weighted by its number of candidates).
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import random
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+
+import numpy as np
 
 from recommender.predictor import Recommender
 from recommender.types import Interaction
@@ -46,6 +49,11 @@ class Metrics:
     sampled_hr: float | None  # HR@k against `negatives` sampled items (published tables only)
     sampled_ndcg: float | None
     cases: int
+    auc: float | None = None  # pooled over the cases' target and negatives (with negatives only)
+    gauc: float | None = None  # per-case AUC weighted by candidates (with negatives only)
+    # Each case's 1-based full-ranking rank when in the top k, else None: metrics at a smaller
+    # cut-off come from the same ranking (rank_metrics(ranks, k=5)).
+    ranks: tuple[int | None, ...] = ()
 
 
 def rank_metrics(ranks: Sequence[int | None], *, k: int) -> tuple[float, float, float]:
@@ -60,6 +68,70 @@ def rank_metrics(ranks: Sequence[int | None], *, k: int) -> tuple[float, float, 
     )
 
 
+def auc(labels: Sequence[bool], scores: Sequence[float]) -> float:
+    """Probability that a random positive outscores a random negative, ties counting half.
+
+    Mann-Whitney: with average ranks over tied scores (1-based, ascending),
+    AUC = (sum of the positives' ranks - P(P+1)/2) / (P N). A perfect ranking gives 1.0, a
+    reversed one 0.0, all scores tied 0.5. Needs at least one positive and one negative.
+    """
+    if len(labels) != len(scores):
+        raise ValueError(f"got {len(labels)} labels but {len(scores)} scores")
+    positive = np.asarray(labels, dtype=bool)
+    n_pos = int(positive.sum())
+    n_neg = len(positive) - n_pos
+    if n_pos == 0 or n_neg == 0:
+        raise ValueError("AUC needs at least one positive and one negative")
+    _, inverse, counts = np.unique(
+        np.asarray(scores, dtype=np.float64), return_inverse=True, return_counts=True
+    )
+    ends = np.cumsum(counts)  # a tie group holds ranks ends - counts + 1 .. ends
+    average_rank = (ends - counts + 1 + ends) / 2.0
+    rank_sum = float(average_rank[inverse][positive].sum())
+    return (rank_sum - n_pos * (n_pos + 1) / 2.0) / (n_pos * n_neg)
+
+
+def gauc(groups: Iterable[tuple[Sequence[bool], Sequence[float]]]) -> float:
+    """Group AUC (SLi-Rec): each group's AUC, averaged weighted by the group's size.
+
+    A group is one case's (labels, scores). Groups with only positives or only negatives have
+    no AUC and are skipped, as in SLi-Rec; at least one group must have both.
+    """
+    total = weight = 0.0
+    for labels, scores in groups:
+        n_pos = sum(1 for label in labels if label)
+        if 0 < n_pos < len(labels):
+            total += len(labels) * auc(labels, scores)
+            weight += len(labels)
+    if weight == 0:
+        raise ValueError("GAUC needs a group with at least one positive and one negative")
+    return total / weight
+
+
+def _top_k(
+    model: Recommender, cases: Sequence[Case], *, k: int, exclude_history: bool, batch: int = 256
+) -> list[list[str]]:
+    """Each case's top-k item ids; batched when the model can (the neural models' matrix
+    products amortise over a batch of shoppers)."""
+    excludes = [{item for item, _ in history} if exclude_history else set() for history, _ in cases]
+    recommend_batch = getattr(model, "recommend_batch", None)
+    if recommend_batch is None:
+        return [
+            [s.item_id for s in model.recommend(history=history, k=k, exclude=exclude)]
+            for (history, _), exclude in zip(cases, excludes, strict=True)
+        ]
+    lists: list[list[str]] = []
+    for start in range(0, len(cases), batch):
+        chunk = cases[start : start + batch]
+        scored = recommend_batch(
+            histories=[history for history, _ in chunk],
+            k=k,
+            excludes=excludes[start : start + batch],
+        )
+        lists += [[s.item_id for s in one] for one in scored]
+    return lists
+
+
 def evaluate(
     model: Recommender,
     cases: Sequence[Case],
@@ -72,16 +144,18 @@ def evaluate(
 ) -> Metrics:
     """Full-ranking metrics over `cases`; with `negatives`, also the sampled protocol (the target
     ranked among that many items the user never touched, drawn uniformly from `catalogue`;
-    a tie with the target counts against it). Sampled ranking needs `model.score`.
+    a tie with the target counts against it) and AUC/GAUC over the same candidates (ties
+    count half there). Sampled ranking needs `model.score`.
     `exclude_history=False` lets a shopper's target be an item they had seen before (shoppers
     return to products; the retraining gate scores that)."""
     rng = random.Random(seed)
     full: list[int | None] = []
     sampled: list[int | None] = []
-    for history, target in cases:
+    groups: list[tuple[list[bool], list[float]]] = []
+    for (history, target), ranked in zip(
+        cases, _top_k(model, cases, k=k, exclude_history=exclude_history), strict=True
+    ):
         seen = {item for item, _ in history}
-        exclude = seen if exclude_history else set()
-        ranked = [s.item_id for s in model.recommend(history=history, k=k, exclude=exclude)]
         full.append(ranked.index(target) + 1 if target in ranked else None)
         if negatives:
             pool: set[str] = set()
@@ -91,8 +165,19 @@ def evaluate(
                     pool.add(item)
             scores = model.score(history=history, items=[target, *sorted(pool)])  # type: ignore[attr-defined]
             sampled.append(1 + sum(1 for s in scores[1:] if s >= scores[0]))
+            groups.append(([True] + [False] * negatives, list(scores)))
     hr, ndcg, mrr = rank_metrics(full, k=k)
     s_hr, s_ndcg, _ = rank_metrics(sampled, k=k) if negatives else (None, None, None)
+    pooled_labels = [label for labels, _ in groups for label in labels]
+    pooled_scores = [score for _, scores in groups for score in scores]
     return Metrics(
-        hr=hr, ndcg=ndcg, mrr=mrr, sampled_hr=s_hr, sampled_ndcg=s_ndcg, cases=len(cases)
+        hr=hr,
+        ndcg=ndcg,
+        mrr=mrr,
+        sampled_hr=s_hr,
+        sampled_ndcg=s_ndcg,
+        cases=len(cases),
+        ranks=tuple(full),
+        auc=auc(pooled_labels, pooled_scores) if groups else None,
+        gauc=gauc(groups) if groups else None,
     )
