@@ -124,11 +124,22 @@ def sequences(interactions: Iterable[Interaction]) -> dict[str, list[Interaction
     return dict(by_user)
 
 
+Case = tuple[list[tuple[str, float]], str]
+
+
 @dataclass(frozen=True, slots=True)
 class Split:
     train: list[Interaction]
     # One case per evaluated user: their history before the target, and the target item.
-    cases: list[tuple[list[tuple[str, float]], str]]
+    cases: list[Case]
+    # Cases for early stopping and model selection, never trained on, disjoint from `cases`.
+    valid: list[Case]
+
+
+def _next_clicks(events: Sequence[Interaction]) -> list[Case]:
+    return [
+        ([(e.item_id, e.ts) for e in events[:n]], events[n].item_id) for n in range(1, len(events))
+    ]
 
 
 def leave_one_out(interactions: Iterable[Interaction], *, min_length: int = 3) -> Split:
@@ -136,21 +147,44 @@ def leave_one_out(interactions: Iterable[Interaction], *, min_length: int = 3) -
     for validation (not trained on), everything earlier is training data."""
     train: list[Interaction] = []
     cases = []
+    valid = []
     for events in sequences(interactions).values():
         if len(events) < min_length:
             train += events
             continue
         train += events[:-2]
-        history = [(e.item_id, e.ts) for e in events[:-1]]
-        cases.append((history, events[-1].item_id))
-    return Split(train=train, cases=cases)
+        valid.append(([(e.item_id, e.ts) for e in events[:-2]], events[-2].item_id))
+        cases.append(([(e.item_id, e.ts) for e in events[:-1]], events[-1].item_id))
+    return Split(train=train, cases=cases, valid=valid)
 
 
-def temporal(train: Sequence[Interaction], test: Sequence[Interaction]) -> Split:
+def temporal(
+    train: Sequence[Interaction], test: Sequence[Interaction], *, valid_share: float = 0.1
+) -> Split:
     """A given train/test split in time (YOOCHOOSE's last day): each test session predicts its
-    every next click from the clicks before it (session-rec's protocol), trained on `train`."""
-    cases = []
-    for events in sequences(test).values():
-        for n in range(1, len(events)):
-            cases.append(([(e.item_id, e.ts) for e in events[:n]], events[n].item_id))
-    return Split(train=list(train), cases=cases)
+    every next click from the clicks before it (session-rec's protocol). The latest-starting
+    ``valid_share`` of the training sessions are held out for validation, the same way."""
+    by_user = sorted(
+        sequences(train).values(), key=lambda events: (events[0].ts, events[0].user_id)
+    )
+    n_valid = int(len(by_user) * valid_share)
+    kept = by_user[: len(by_user) - n_valid]
+    valid = [case for events in by_user[len(kept) :] for case in _next_clicks(events)]
+    cases = [case for events in sequences(test).values() for case in _next_clicks(events)]
+    return Split(train=[e for events in kept for e in events], cases=cases, valid=valid)
+
+
+def hold_out_last(
+    interactions: Iterable[Interaction], *, since: float
+) -> tuple[list[Interaction], list[Case]]:
+    """For early stopping on a live log: each shopper whose last interaction is at or after
+    ``since`` (and who has one before it) gives it up as a validation case; the rest trains."""
+    train: list[Interaction] = []
+    valid: list[Case] = []
+    for events in sequences(interactions).values():
+        if len(events) > 1 and events[-1].ts >= since:
+            valid.append(([(e.item_id, e.ts) for e in events[:-1]], events[-1].item_id))
+            train += events[:-1]
+        else:
+            train += events
+    return train, valid
