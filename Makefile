@@ -55,6 +55,7 @@ bench: install
 	$(PY) -m bench.collector
 	$(PY) -m bench.proxy
 	$(PY) -m bench.freshness
+	$(PY) -m bench.inference
 
 # Re-resolve the pinned set after changing pyproject.toml.
 lock:

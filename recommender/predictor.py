@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar, Protocol
 
-from recommender.covisit import CoVisitation
-from recommender.popularity import Popularity
 from recommender.types import Scored
 
 
@@ -36,10 +35,24 @@ class Recommender(Protocol):
     def load(cls, path: Path) -> Recommender: ...
 
 
-MODEL_KINDS: dict[str, type[Recommender]] = {
-    Popularity.kind: Popularity,
-    CoVisitation.kind: CoVisitation,
+# kind -> "module:class". Imported on first use: the neural models pull in torch, which takes
+# seconds to import and is not needed by a process that only serves co-visitation.
+MODEL_KINDS: dict[str, str] = {
+    "popularity": "recommender.popularity:Popularity",
+    "covisit": "recommender.covisit:CoVisitation",
+    "als": "recommender.als:ALS",
+    "sasrec": "recommender.sasrec:SASRec",
+    "slirec": "recommender.slirec:SLiRec",
 }
+
+
+def model_class(kind: str) -> type[Recommender]:
+    """The class saving models of ``kind``; ValueError for an unknown kind."""
+    if kind not in MODEL_KINDS:
+        raise ValueError(f"unknown model kind {kind!r}; known: {sorted(MODEL_KINDS)}")
+    module, name = MODEL_KINDS[kind].split(":")
+    cls: type[Recommender] = getattr(importlib.import_module(module), name)
+    return cls
 
 
 def load_model(path: Path) -> Recommender:
@@ -51,12 +64,11 @@ def load_model(path: Path) -> Recommender:
         raise ValueError(f"{path} is not a saved model: {config_path.name} is missing") from None
     except (KeyError, TypeError):
         raise ValueError(f"{config_path} does not say which kind of model it holds") from None
-    model_class = MODEL_KINDS.get(kind)
-    if model_class is None:
+    if kind not in MODEL_KINDS:
         raise ValueError(
             f"{config_path}: unknown model kind {kind!r}; known: {sorted(MODEL_KINDS)}"
         )
-    return model_class.load(path)
+    return model_class(kind).load(path)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +92,11 @@ class Predictor:
                 f"got {len(histories)} histories but {len(excludes)} exclude sets; "
                 "pass one exclude collection (possibly empty) per history"
             )
+        batched = getattr(self.model, "recommend_batch", None)
+        if batched is not None:
+            # The neural models score a batch of shoppers in one pass.
+            lists: list[list[Scored]] = batched(histories=histories, k=k, excludes=excludes)
+            return lists
         return [
             self.model.recommend(history=history, k=k, exclude=exclude)
             for history, exclude in zip(histories, excludes, strict=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +28,7 @@ from mlflow.tracking._model_registry import utils as _registry_utils
 from mlflow.tracking._tracking_service import utils as _tracking_utils
 from mlflow.types.schema import Array, ColSpec, Schema
 
+from recommender.evaluate import Case, evaluate
 from recommender.predictor import Predictor, Recommender, load_model
 
 EXPERIMENT_NAME = "slipstream"
@@ -145,17 +146,47 @@ def _input_example() -> pd.DataFrame:
     )
 
 
+def _training_curves(epochs: Sequence[Any]) -> Any:
+    """A figure of the training loss and validation NDCG per epoch."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # no display on a worker
+    from matplotlib import pyplot as plt
+
+    figure, (loss_axis, valid_axis) = plt.subplots(1, 2, figsize=(9, 3.5))
+    x = [e.epoch for e in epochs]
+    loss_axis.plot(x, [e.loss for e in epochs], marker="o")
+    loss_axis.set(title="training loss", xlabel="epoch")
+    valid_axis.plot(x, [e.valid_ndcg for e in epochs], marker="o", label="NDCG")
+    valid_axis.plot(x, [e.valid_hr for e in epochs], marker="o", label="HR")
+    valid_axis.set(title="validation (full ranking)", xlabel="epoch")
+    valid_axis.legend()
+    figure.tight_layout()
+    return figure
+
+
+def _close(figure: Any) -> None:
+    from matplotlib import pyplot as plt
+
+    plt.close(figure)
+
+
 def log_and_register(
     *,
     model: Recommender,
     metrics: dict[str, float],
-    params: dict[str, str | float | int],
+    params: dict[str, Any],
     tracking_uri: str | None = None,
     alias: str | None = "champion",
     artifact_location: str | None = None,
+    epochs: Sequence[Any] = (),
 ) -> str:
     """Log ``model`` in a new run of the "slipstream" experiment, register it, move ``alias``.
 
+    ``epochs`` (recommender.trainer.Epoch records) become per-epoch metrics (``epoch_loss``,
+    ``valid_hr``, ``valid_ndcg`` stepped by epoch) and a training-curve figure; ``metrics``
+    also go in as a table (``metrics.json``). The model artifact holds the saved model (config
+    and item vocabulary included), with a signature and an input example.
     ``artifact_location`` is only used when the experiment does not exist yet. Returns the new
     registered version ("1", "2", ...).
     """
@@ -168,8 +199,20 @@ def log_and_register(
         entry_point = Path(tmp) / "slipstream_pyfunc.py"
         entry_point.write_text(_ENTRY_POINT, encoding="utf-8")
         with mlflow.start_run(experiment_id=experiment_id):
-            mlflow.log_params(params)
+            mlflow.log_params({key: str(value)[:6000] for key, value in params.items()})
             mlflow.log_metrics(metrics)
+            for e in epochs:
+                mlflow.log_metrics(
+                    {"epoch_loss": e.loss, "valid_hr": e.valid_hr, "valid_ndcg": e.valid_ndcg},
+                    step=e.epoch,
+                )
+            mlflow.log_table(
+                {"metric": list(metrics), "value": list(metrics.values())}, "metrics.json"
+            )
+            if epochs:
+                figure = _training_curves(epochs)
+                mlflow.log_figure(figure, "training_curves.png")
+                _close(figure)
             info = mlflow.pyfunc.log_model(
                 name=_ARTIFACT_KEY,
                 python_model=entry_point,
@@ -257,3 +300,44 @@ def model_versions(*, kind: str, tracking_uri: str | None = None) -> list[Versio
             )
         )
     return sorted(infos, key=lambda i: int(i.version), reverse=True)
+
+
+@dataclass(frozen=True, slots=True)
+class Gate:
+    promoted: bool
+    challenger_ndcg: float
+    champion_ndcg: float | None  # None: there was no champion
+    champion_version: str | None
+
+
+def promote_if_not_worse(
+    *,
+    kind: str,
+    version: str,
+    challenger_ndcg: float,
+    cases: Sequence[Case],
+    k: int = 10,
+    exclude_history: bool = True,
+    tracking_uri: str | None = None,
+) -> Gate:
+    """Score the current champion of ``kind`` on the ``cases`` the challenger (registered as
+    ``version``) scored ``challenger_ndcg`` on; move ``@champion`` to the challenger unless it
+    does worse on NDCG@k."""
+    champion_ndcg: float | None = None
+    champion_version: str | None = None
+    try:
+        champion = load(kind=kind, alias="champion", tracking_uri=tracking_uri)
+    except LookupError:
+        pass
+    else:
+        champion_version = champion.version
+        champion_ndcg = evaluate(champion.model, cases, k=k, exclude_history=exclude_history).ndcg
+    promoted = champion_ndcg is None or challenger_ndcg >= champion_ndcg
+    if promoted:
+        set_alias(kind=kind, alias="champion", version=version, tracking_uri=tracking_uri)
+    return Gate(
+        promoted=promoted,
+        challenger_ndcg=challenger_ndcg,
+        champion_ndcg=champion_ndcg,
+        champion_version=champion_version,
+    )

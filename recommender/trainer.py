@@ -36,6 +36,7 @@ class TrainConfig:
     k: int = 10  # validation cut-off
     valid_cases: int = 5000  # at most this many validation cases (a seeded sample) per epoch
     threads: int | None = None  # torch intra-op threads; None keeps torch's default
+    max_seconds: float | None = None  # no new epoch starts after this long (a worker's budget)
     progress: bool = True
 
 
@@ -129,6 +130,8 @@ def fit(
         if ndcg > best_ndcg:
             best_epoch, best_ndcg, best_state = epoch, ndcg, copy.deepcopy(model.net.state_dict())
         elif epoch - best_epoch >= config.patience:
+            break
+        if config.max_seconds is not None and time.perf_counter() - started > config.max_seconds:
             break
     model.net.load_state_dict(best_state)
     model.net.eval()

@@ -1,6 +1,11 @@
 """Scheduled retraining: fit a challenger on recent history, and promote it to @champion only when
 it does at least as well as the champion on the same holdout (the last day).
 
+Neural models (SASRec) are warm-started from their champion: its weights and vocabulary carry
+over and a few epochs learn only the day that is new since it was trained, which takes minutes
+where a full training takes much longer. With no champion yet they train from scratch. Either
+way they stop early on the newest training day's last interaction of each shopper, held out.
+
 Workers reload a model when `@champion` moves (recs/predictors.py), so a promotion reaches serving
 within a minute, with no restart.
 """
@@ -15,10 +20,10 @@ from datetime import UTC, datetime, timedelta
 from django.conf import settings
 
 from recommender import registry
-from recommender.covisit import CoVisitation, CoVisitConfig
+from recommender.build import NEURAL, Built, build
+from recommender.data import hold_out_last
 from recommender.evaluate import evaluate, holdout_cases
-from recommender.popularity import Popularity, PopularityConfig
-from recommender.predictor import Recommender
+from recommender.trainer import TrainConfig
 from recommender.types import Interaction as Seen
 from shopapp.events.models import Interaction
 from shopapp.events.normalise import INTENT
@@ -29,7 +34,12 @@ TRAIN_DAYS = 30
 HOLDOUT = timedelta(days=1)
 MAX_ROWS = 2_000_000
 K = 10
-KINDS = ("popularity", "covisit")
+KINDS = ("popularity", "covisit", "sasrec")
+# Within the retrain task's time limit (workers/tasks.py), whatever the shop's size.
+FULL_TRAINING = TrainConfig(
+    max_epochs=30, patience=3, threads=1, progress=False, max_seconds=1800.0
+)
+WARM_TRAINING = TrainConfig(max_epochs=3, patience=3, threads=1, progress=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,12 +53,20 @@ class Retrained:
     seconds: float
 
 
-def _fit(kind: str, history: list[Seen]) -> Recommender:
+def _fit(kind: str, train: list[Seen], *, holdout_from: datetime, uri: str) -> Built:
     if kind == "popularity":
-        return Popularity.fit(history, PopularityConfig(half_life_days=3.0))
-    if kind == "covisit":
-        return CoVisitation.fit(history, CoVisitConfig())
-    raise ValueError(f"no trainer for {kind!r}")
+        return build(kind, train, [], timed=True, overrides={"half_life_days": 3.0})
+    if kind not in NEURAL:
+        return build(kind, train, [], timed=True)
+    newest = (holdout_from - HOLDOUT).timestamp()
+    fit_on, valid = hold_out_last(train, since=newest)
+    try:
+        champion = registry.load(kind=kind, alias="champion", tracking_uri=uri).model
+    except LookupError:
+        return build(kind, fit_on, valid, timed=True, train_config=FULL_TRAINING)
+    return build(
+        kind, fit_on, valid, timed=True, train_config=WARM_TRAINING, init=champion, since=newest
+    )
 
 
 def retrain(*, kind: str, now: datetime | None = None) -> Retrained | None:
@@ -72,27 +90,32 @@ def retrain(*, kind: str, now: datetime | None = None) -> Retrained | None:
     if not train:
         return None
     cases = holdout_cases(seen, holdout_from=holdout_from.timestamp(), kinds=frozenset(INTENT))
-    challenger = _fit(kind, train)
-    scored = evaluate(challenger, cases, k=K, exclude_history=False)
-    hr, ndcg = scored.hr, scored.ndcg
     uri = settings.MLFLOW_TRACKING_URI
+    built = _fit(kind, train, holdout_from=holdout_from, uri=uri)
+    metrics = evaluate(built.model, cases, k=K, exclude_history=False)
     version = registry.log_and_register(
-        model=challenger,
-        metrics={"hr_at_10": hr, "ndcg_at_10": ndcg, "holdout_cases": float(len(cases))},
-        params={"train_days": TRAIN_DAYS, "holdout": "last day", "n_train": len(train)},
+        model=built.model,
+        metrics={
+            "hr_at_10": metrics.hr,
+            "ndcg_at_10": metrics.ndcg,
+            "holdout_cases": float(len(cases)),
+        },
+        params={
+            **built.params,
+            "train_days": TRAIN_DAYS,
+            "holdout": "last day",
+            "n_train": len(train),
+        },
         tracking_uri=uri,
         alias="challenger",
         artifact_location=settings.MLFLOW_ARTIFACT_ROOT,
+        epochs=built.result.epochs if built.result is not None else (),
     )
-    champion_ndcg: float | None = None
-    try:
-        champion = registry.load(kind=kind, alias="champion", tracking_uri=uri)
-        champion_ndcg = evaluate(champion.model, cases, k=K, exclude_history=False).ndcg
-    except LookupError:
-        pass
-    promoted = champion_ndcg is None or ndcg >= champion_ndcg
-    if promoted:
-        registry.set_alias(kind=kind, alias="champion", version=version, tracking_uri=uri)
+    gate = registry.promote_if_not_worse(
+        kind=kind, version=version, challenger_ndcg=metrics.ndcg, cases=cases, k=K,
+        exclude_history=False, tracking_uri=uri,
+    )  # fmt: skip
+    ndcg, champion_ndcg, promoted = gate.challenger_ndcg, gate.champion_ndcg, gate.promoted
     log.info(
         "retrained %s v%s: ndcg@10 %.4f vs champion %s over %d cases: %s",
         kind, version, ndcg, champion_ndcg, len(cases), "promoted" if promoted else "kept",

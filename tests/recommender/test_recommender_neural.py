@@ -239,3 +239,11 @@ def test_slirec_split_attention_layer_equals_the_concatenated_one() -> None:
     h, qq = torch.broadcast_tensors(states[:, None], q[:, :, None])
     concatenated = net.attention(torch.cat([h, qq, h - qq, h * qq], dim=-1))[..., 0]
     assert torch.allclose(net._attention_logits(states, q), concatenated, atol=1e-5)
+
+
+def test_training_stops_when_its_time_budget_is_spent() -> None:
+    world = _cycle_world()
+    split = leave_one_out(world)
+    model = SASRec.create(SASRecConfig(dim=16), split.train)
+    config = TrainConfig(max_epochs=50, patience=50, threads=1, progress=False, max_seconds=0.0)
+    assert len(fit(model, split.train, split.valid, config).epochs) == 1

@@ -18,10 +18,14 @@ def _predictor() -> Predictor:
     return Predictor(model=model, version="3", name="slipstream-popularity")
 
 
-def test_model_kinds_maps_each_kind_to_its_class() -> None:
-    from recommender.covisit import CoVisitation
+def test_model_kinds_maps_each_kind_to_the_class_that_saves_it() -> None:
+    from recommender.predictor import model_class
 
-    assert {"popularity": Popularity, "covisit": CoVisitation} == MODEL_KINDS
+    assert set(MODEL_KINDS) == {"popularity", "covisit", "als", "sasrec", "slirec"}
+    for kind in MODEL_KINDS:
+        assert model_class(kind).kind == kind
+    with pytest.raises(ValueError, match="unknown model kind 'mystery'"):
+        model_class("mystery")
 
 
 def test_recommend_batch_gives_one_list_per_history_with_its_own_exclusions() -> None:

@@ -85,3 +85,27 @@ def test_a_worse_challenger_is_not_promoted(shop: str, mlflow_uri: str, settings
 
 def test_no_history_no_model(shop: str, mlflow_uri: str) -> None:
     assert retrain(kind="covisit", now=NOW) is None
+
+
+def test_sasrec_trains_once_then_warm_starts_from_its_champion(shop: str, mlflow_uri: str) -> None:
+    from mlflow import MlflowClient
+
+    _history(shop)
+    first = retrain(kind="sasrec", now=NOW)
+    assert first is not None and first.promoted and first.cases == 20
+    # A day later the champion is updated with the day that is new, not retrained from zero.
+    second = retrain(kind="sasrec", now=NOW + timedelta(days=1))
+    assert second is not None
+
+    versions = registry.model_versions(kind="sasrec", tracking_uri=mlflow_uri)
+    assert [v.params["warm_start"] for v in versions] == ["True", "False"]
+    assert versions[0].params["train.max_epochs"] == "3"
+    client = MlflowClient(tracking_uri=mlflow_uri)
+    run_id = client.get_model_version("slipstream-sasrec", first.version).run_id
+    assert run_id is not None
+    history = client.get_metric_history(run_id, "valid_ndcg")
+    assert [m.step for m in history] == list(range(1, len(history) + 1)) and history
+    artifacts = {a.path for a in client.list_artifacts(run_id)}
+    assert {"training_curves.png", "metrics.json"} <= artifacts
+    served = registry.load(kind="sasrec", alias="champion", tracking_uri=mlflow_uri)
+    assert served.model.recommend(history=[("2", 1.0)], k=2)

@@ -1,0 +1,90 @@
+"""`python -m recommender benchmark|train` end to end on a small file, with a real MLflow store."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pytest
+
+from recommender import registry
+from recommender.__main__ import main
+
+
+def _ring_file(path: Path, users: int = 120, items: int = 15) -> Path:
+    """One line per shopper (the Beauty format): walks along a ring of items."""
+    rng = random.Random(3)
+    lines = []
+    for u in range(users):
+        start = rng.randrange(items)
+        lines.append(" ".join([f"u{u}"] + [f"i{(start + s) % items}" for s in range(7)]))
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+QUICK = ["--max-epochs", "3", "--threads", "1", "--quiet", "--lr", "0.005"]
+
+
+def test_benchmark_prints_a_table_and_writes_every_figure(tmp_path: Path, capsys) -> None:
+    data = _ring_file(tmp_path / "ring.txt")
+    out = tmp_path / "result.json"
+    models = "popularity,covisit,sasrec"
+    argv = ["benchmark", "--data", str(data), "--format", "sequences", "--models", models,
+            "--negatives", "5", "--json", str(out), *QUICK]  # fmt: skip
+    assert main(argv) == 0
+    result = json.loads(out.read_text())
+    assert (result["items"], result["interactions"]) == (15, 120 * 7)
+    sasrec, popularity = result["models"]["sasrec"], result["models"]["popularity"]
+    for row in (sasrec, popularity):
+        assert 0.0 <= row["ndcg@10"] <= row["hr@10"] <= 1.0
+        assert 0.0 <= row["auc"] <= 1.0 and 0.0 <= row["gauc"] <= 1.0
+        assert row["cases"] == 120 and row["inference_ms_p50"] > 0
+    assert sasrec["epochs"] == 3 and sasrec["train_s"] > 0
+    # Co-visitation knows the ring: the item after the last one comes first.
+    assert result["models"]["covisit"]["ndcg@10"] > popularity["ndcg@10"]
+    assert "sasrec" in capsys.readouterr().out
+
+
+def test_benchmark_refuses_unknown_models_and_bad_settings(tmp_path: Path) -> None:
+    data = str(_ring_file(tmp_path / "ring.txt"))
+    with pytest.raises(SystemExit, match="unknown model 'gru'"):
+        main(["benchmark", "--data", data, "--format", "sequences", "--models", "gru"])
+    with pytest.raises(SystemExit, match=r"kind\.field=value"):
+        main(["benchmark", "--data", data, "--format", "sequences", "--set", "dropout"])
+    with pytest.raises(SystemExit, match="needs --test"):
+        main(["benchmark", "--data", data, "--format", "sequences", "--protocol", "temporal"])
+
+
+@pytest.mark.integration
+def test_train_registers_a_challenger_and_promotes_it_only_when_not_worse(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    uri = f"sqlite:///{tmp_path}/mlflow.db"
+    data = str(_ring_file(tmp_path / "ring.txt"))
+    common = ["train", "--data", data, "--format", "sequences", "--tracking-uri", uri,
+              "--artifact-location", str(tmp_path / "artifacts"), "--promote", *QUICK]  # fmt: skip
+
+    assert main([*common, "--model", "covisit", "--json", str(tmp_path / "a.json")]) == 0
+    first = json.loads((tmp_path / "a.json").read_text())
+    assert (first["model"], first["version"], first["promoted"]) == (
+        "slipstream-covisit",
+        "1",
+        True,
+    )
+
+    # Popularity ignores the ring; registered under its own name, it is its own first champion.
+    assert main([*common, "--model", "popularity", "--json", str(tmp_path / "b.json")]) == 0
+    assert json.loads((tmp_path / "b.json").read_text())["version"] == "1"
+
+    # A co-visitation model that may only pair items a second apart knows nothing: worse.
+    worse = [*common, "--model", "covisit", "--set", "covisit.window_s=0.5"]
+    assert main([*worse, "--json", str(tmp_path / "c.json")]) == 0
+    third = json.loads((tmp_path / "c.json").read_text())
+    assert third["version"] == "2" and third["promoted"] is False
+    assert third["champion_ndcg"] > third["ndcg@10"]
+    assert registry.alias_version(kind="covisit", alias="champion", tracking_uri=uri) == "1"
+    assert registry.alias_version(kind="covisit", alias="challenger", tracking_uri=uri) == "2"
+    assert not (tmp_path / "mlruns").exists()
