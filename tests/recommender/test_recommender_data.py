@@ -79,3 +79,30 @@ def test_the_public_files_load_with_their_published_sizes() -> None:
         31_013,
         23_715,
     )
+
+
+def test_hold_out_last_takes_each_recent_shoppers_last_interaction_for_validation() -> None:
+    from recommender.data import hold_out_last
+
+    seen = [
+        Interaction("a", "1", "view", 1.0),
+        Interaction("a", "2", "view", 9.0),  # recent: held out
+        Interaction("b", "3", "view", 2.0),
+        Interaction("b", "4", "view", 3.0),  # not recent: trains
+        Interaction("c", "5", "view", 9.5),  # recent but alone: nothing to predict it from
+    ]
+    train, valid = hold_out_last(seen, since=5.0)
+    assert valid == [([("1", 1.0)], "2")]
+    assert sorted(i.item_id for i in train) == ["1", "3", "4", "5"]
+
+
+def test_temporal_holds_out_the_latest_training_sessions_for_validation() -> None:
+    train = [
+        Interaction(f"s{n}", item, "view", 100.0 * n + offset)
+        for n in range(10)
+        for offset, item in enumerate(["a", "b", "c"])
+    ]
+    split = temporal(train, [Interaction("t", "a", "view", 5000.0)])
+    # s9 started last: its next clicks validate, and it is not trained on.
+    assert split.valid == [([("a", 900.0)], "b"), ([("a", 900.0), ("b", 901.0)], "c")]
+    assert {i.user_id for i in split.train} == {f"s{n}" for n in range(9)}
