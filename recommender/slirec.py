@@ -205,7 +205,10 @@ class SLiRec(NeuralRecommender):
 
     def warm_start(self, interactions: Sequence[Interaction]) -> Self:
         model = super().warm_start(interactions)
-        model.generator = self.generator  # co-visitation is refreshed on its own schedule
+        # Candidates must include the new products: co-visitation refits in seconds.
+        model.generator = CoVisitation.fit(
+            interactions, CoVisitConfig(window_s=self.config.covisit_window_s)
+        )
         return model
 
     def batches(

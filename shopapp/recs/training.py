@@ -39,7 +39,8 @@ KINDS = ("popularity", "covisit", "sasrec")
 FULL_TRAINING = TrainConfig(
     max_epochs=30, patience=3, threads=1, progress=False, max_seconds=1800.0
 )
-WARM_TRAINING = TrainConfig(max_epochs=3, patience=3, threads=1, progress=False)
+# A few epochs at a higher rate: new products start from random embeddings (docs/benchmarks.md).
+WARM_TRAINING = TrainConfig(max_epochs=4, patience=4, learning_rate=3e-3, threads=1, progress=False)
 
 
 @dataclass(frozen=True, slots=True)

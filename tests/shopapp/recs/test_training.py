@@ -99,7 +99,7 @@ def test_sasrec_trains_once_then_warm_starts_from_its_champion(shop: str, mlflow
 
     versions = registry.model_versions(kind="sasrec", tracking_uri=mlflow_uri)
     assert [v.params["warm_start"] for v in versions] == ["True", "False"]
-    assert versions[0].params["train.max_epochs"] == "3"
+    assert versions[0].params["train.max_epochs"] == "4"
     client = MlflowClient(tracking_uri=mlflow_uri)
     run_id = client.get_model_version("slipstream-sasrec", first.version).run_id
     assert run_id is not None
