@@ -96,10 +96,8 @@ class NeuralRecommender(ABC):
         net.load_state_dict(state)
         return type(self)(config=self.config, vocab=vocab, net=net)
 
-    def sequences(
-        self, interactions: Sequence[Interaction], *, users: Collection[str] = ()
-    ) -> Sequences:
-        return Sequences.build(interactions, self.vocab, users=users)
+    def sequences(self, interactions: Sequence[Interaction]) -> Sequences:
+        return Sequences.build(interactions, self.vocab)
 
     @torch.no_grad()
     def recommend_batch(

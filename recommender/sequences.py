@@ -71,15 +71,11 @@ class Sequences:
     starts: torch.Tensor  # int64 (U + 1,)
 
     @classmethod
-    def build(
-        cls, interactions: Iterable[Interaction], vocab: Vocabulary, *, users: Iterable[str] = ()
-    ) -> Sequences:
-        """``users``, when given, keeps only those shoppers (a warm start's active ones)."""
-        wanted = set(users)
+    def build(cls, interactions: Iterable[Interaction], vocab: Vocabulary) -> Sequences:
         by_user: dict[str, list[tuple[float, int]]] = defaultdict(list)
         for it in interactions:
             index = vocab.get(it.item_id)
-            if index != PAD and (not wanted or it.user_id in wanted):
+            if index != PAD:
                 by_user[it.user_id].append((it.ts, index))
         items: list[int] = []
         ts: list[float] = []
