@@ -135,7 +135,13 @@ def _evaluate(
     )
 
 
-def _build(kind: str, split: Split, args: argparse.Namespace, **extra: Any) -> tuple[Built, float]:
+def _build(
+    kind: str, split: Split, args: argparse.Namespace, train_config: Any = None, **extra: Any
+) -> tuple[Built, float]:
+    """``build`` with the command line's settings, timed; ``train_config`` replaces the
+    command line's for neural models (a warm start's)."""
+    if train_config is None and kind in NEURAL:
+        train_config = _train_config(args)
     started = time.perf_counter()
     built = build(
         kind,
@@ -143,7 +149,7 @@ def _build(kind: str, split: Split, args: argparse.Namespace, **extra: Any) -> t
         split.valid,
         timed=_timed(args),
         overrides=_overrides(args).get(kind),
-        train_config=_train_config(args) if kind in NEURAL else None,
+        train_config=train_config,
         **extra,
     )
     return built, time.perf_counter() - started
@@ -161,12 +167,10 @@ def _warm(
     )
     base, base_s = _build(kind, older, args)
     stale = _evaluate(base.model, split, catalogue, args)
-    started = time.perf_counter()
-    warm = build(
+    warm, warm_s = _build(
         kind,
-        split.train,
-        split.valid,
-        timed=_timed(args),
+        split,
+        args,
         train_config=_train_config(
             args,
             max_epochs=args.warm_epochs,
@@ -176,7 +180,6 @@ def _warm(
         init=base.model,
         since=cutoff,
     )
-    warm_s = time.perf_counter() - started
     metrics = _evaluate(warm.model, split, catalogue, args)
     return {
         "new_interactions": sum(1 for i in split.train if i.ts >= cutoff),

@@ -88,3 +88,25 @@ def test_train_registers_a_challenger_and_promotes_it_only_when_not_worse(
     assert registry.alias_version(kind="covisit", alias="champion", tracking_uri=uri) == "1"
     assert registry.alias_version(kind="covisit", alias="challenger", tracking_uri=uri) == "2"
     assert not (tmp_path / "mlruns").exists()
+
+
+def test_benchmark_measures_a_warm_start_on_the_last_day(tmp_path: Path) -> None:
+    from recommender.synthetic import generate_store, write_interactions_csv
+
+    store = generate_store(n_shoppers=200)
+    times = sorted(i.ts for i in store.interactions)
+    cut = times[int(len(times) * 0.85)]
+    write_interactions_csv([i for i in store.interactions if i.ts < cut], tmp_path / "train.csv")
+    write_interactions_csv([i for i in store.interactions if i.ts >= cut], tmp_path / "test.csv")
+    out = tmp_path / "warm.json"
+    train, test = str(tmp_path / "train.csv"), str(tmp_path / "test.csv")
+    argv = ["benchmark", "--data", train, "--test", test,
+            "--format", "interactions", "--protocol", "temporal", "--models", "sasrec",
+            "--warm-days", "1", "--warm-epochs", "1", "--json", str(out), *QUICK]  # fmt: skip
+    assert main(argv) == 0
+    row = json.loads(out.read_text())["models"]["sasrec"]
+    assert row["new_interactions"] > 0 and 0 < row["warm_train_s"] < row["train_s"]
+    assert 0 < row["warm_over_full"] < 1
+    for prefix in ("base_", "warm_"):
+        assert 0.0 <= row[f"{prefix}ndcg@10"] <= row[f"{prefix}hr@10"] <= 1.0
+        assert row[f"{prefix}recall@20"] >= row[f"{prefix}hr@10"]
