@@ -7,6 +7,10 @@ STAMP := $(VENV)/.installed
 
 .PHONY: install lint test test-fast demo bench lock clean
 
+# The settings default to production and refuse to start without its secrets; the demo, the tests
+# and the benchmarks opt in to the development configuration (and its local-only defaults).
+demo test test-fast bench: export SLIPSTREAM_ENV := development
+
 NODE_STAMPS := tools/theme-check/node_modules/.installed web_pixel/node_modules/.installed
 # Shopify's Admin API schema, which the tests validate every GraphQL document against.
 ADMIN_SCHEMA := .cache/shopify/admin_2026-10.json.gz

@@ -50,9 +50,13 @@ def bench_env(var: Path, **extra: str) -> dict[str, str]:
     return {
         **os.environ,
         "SLIPSTREAM_VAR_DIR": str(var),
+        # Benchmarks run the development configuration (the settings default to production).
+        "SLIPSTREAM_ENV": "development",
         "DJANGO_SETTINGS_MODULE": "shopapp.settings",
         "LOG_LEVEL": "WARNING",
         "COLLECTOR_RATE_PER_SHOP": "1000000000",
         "COLLECTOR_RATE_PER_SHOPPER": "1000000000",
+        "COLLECTOR_RATE_PER_ADDRESS": "1000000000",  # every sender is 127.0.0.1
+        "COLLECTOR_NEW_VISITORS_PER_ADDRESS": "1000000000",
         **extra,
     }

@@ -1,12 +1,16 @@
 """Settings, all read from the environment (django-environ); see .env.example for every variable.
 
-With nothing set, Slipstream runs on embedded defaults: SQLite and MLflow under `var/`, and a Redis
-the project starts itself. SLIPSTREAM_ENV=production makes every secret required.
+They fail closed: SLIPSTREAM_ENV defaults to production, where every secret is required. The demo,
+the tests and the benchmarks opt in to development (Makefile, pyproject.toml), which runs on
+embedded defaults: SQLite and MLflow under `var/`, a Redis the project starts itself, and published
+development secrets, which are refused unless SHOPIFY_APP_URL is a loopback address.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -16,35 +20,60 @@ env = environ.Env()
 if (BASE_DIR / ".env").exists():
     env.read_env(BASE_DIR / ".env")
 
-PRODUCTION = env.str("SLIPSTREAM_ENV", default="development") == "production"
+_ENV = env.str("SLIPSTREAM_ENV", default="production")
+if _ENV not in ("production", "development"):
+    raise ImproperlyConfigured(f"SLIPSTREAM_ENV must be production or development, not {_ENV!r}.")
+PRODUCTION = _ENV == "production"
 VAR_DIR = Path(env.str("SLIPSTREAM_VAR_DIR", default=str(BASE_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
+# Where Shopify sends merchants back to (the app's own public origin, https in production).
+SHOPIFY_APP_URL = env.str("SHOPIFY_APP_URL", default="" if PRODUCTION else "http://127.0.0.1:8000")
+SHOPIFY_APP_URL = SHOPIFY_APP_URL.rstrip("/")
+_APP_URL = urlsplit(SHOPIFY_APP_URL)
+# Development on this machine only. The development defaults below are published in this repository,
+# so anyone could sign session tokens, webhooks and app-proxy requests with them: they serve only
+# an app nobody else can reach.
+LOCAL = not PRODUCTION and _APP_URL.hostname in ("localhost", "127.0.0.1", "::1")
+
 
 def _secret(name: str, dev_default: str) -> str:
-    """A secret: required in production (start-up stops with a clear message), defaulted in dev."""
+    """A secret: required (start-up stops with a message naming it) unless development is local,
+    where the published default stands in. The published default itself is never accepted."""
     value: str = env.str(name, default="")
-    if value:
-        return value
-    if PRODUCTION:
-        raise ImproperlyConfigured(
-            f"{name} is required when SLIPSTREAM_ENV=production. Set it in the environment "
-            f"(see .env.example); Slipstream will not start without it."
+    if LOCAL:
+        return value or dev_default
+    if not value:
+        why = (
+            "when SLIPSTREAM_ENV=production"
+            if PRODUCTION
+            else f"when SHOPIFY_APP_URL ({SHOPIFY_APP_URL}) is not a loopback address"
         )
-    return dev_default
+        raise ImproperlyConfigured(
+            f"{name} is required {why}. Set it in the environment (see .env.example); Slipstream "
+            f"will not start without it. (The demo, the tests and the benchmarks run with "
+            f"SLIPSTREAM_ENV=development on localhost: `make demo`, `make test`.)"
+        )
+    if value == dev_default:
+        raise ImproperlyConfigured(
+            f"{name} is the published development default; set a secret of your own."
+        )
+    return value
 
 
 SECRET_KEY = _secret("DJANGO_SECRET_KEY", "dev-only-insecure-key-never-use-in-production")
-# The app's client id and secret from the Partner Dashboard. The dev defaults sign the demo's
-# simulated app-proxy requests; a real store never sees them.
+# The app's client id and secret from the Partner Dashboard.
 SHOPIFY_API_KEY = _secret("SHOPIFY_API_KEY", "slipstream-dev-client-id")
 SHOPIFY_API_SECRET = _secret(
     "SHOPIFY_API_SECRET", "slipstream-dev-client-secret-not-for-production"
 )
 # The previous secret while a rotation is under way: signatures made with it still verify.
 SHOPIFY_API_SECRET_OLD = env.str("SHOPIFY_API_SECRET_OLD", default="")
-# Where Shopify sends merchants back to (the app's own public origin, https in production).
-SHOPIFY_APP_URL = env.str("SHOPIFY_APP_URL", default="http://127.0.0.1:8000").rstrip("/")
+if PRODUCTION and (_APP_URL.scheme != "https" or not _APP_URL.hostname):
+    raise ImproperlyConfigured(
+        "SHOPIFY_APP_URL is required when SLIPSTREAM_ENV=production: the app's public https "
+        "origin, e.g. https://slipstream.example.com."
+    )
 # Keys that encrypt the shops' access and refresh tokens at rest (Fernet keys, comma-separated).
 # The first encrypts; every one decrypts, so a new key goes first and the old one stays until
 # `manage.py tokens_rekey` has re-encrypted every token (docs/operations.md).
@@ -63,8 +92,44 @@ SHOPIFY_ORIGIN_OVERRIDE = env.str("SHOPIFY_ORIGIN_OVERRIDE", default="")
 if PRODUCTION and SHOPIFY_ORIGIN_OVERRIDE:
     raise ImproperlyConfigured("SHOPIFY_ORIGIN_OVERRIDE must not be set in production.")
 
-DEBUG = env.bool("DJANGO_DEBUG", default=not PRODUCTION)
-ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=[] if PRODUCTION else ["*"])
+# DEBUG shows settings and tracebacks to whoever gets an error page: local development only.
+DEBUG = env.bool("DJANGO_DEBUG", default=LOCAL)
+if DEBUG and PRODUCTION:
+    raise ImproperlyConfigured("DJANGO_DEBUG must not be on in production.")
+# By default the app URL's host (and, locally, the loopback names): never "*".
+_APP_HOST = _APP_URL.hostname or ""
+_APP_HOSTS = [f"[{_APP_HOST}]" if ":" in _APP_HOST else _APP_HOST] if _APP_HOST else []
+ALLOWED_HOSTS: list[str] = env.list(
+    "DJANGO_ALLOWED_HOSTS",
+    default=_APP_HOSTS + (["localhost", "127.0.0.1", "[::1]"] if LOCAL else []),
+)
+
+
+def _tls(name: str, default: object, cast: type) -> Any:
+    """A TLS variable; left empty (as .env.example leaves it) it keeps its default."""
+    value: str = env.str(name, default="")
+    return environ.Env.parse_value(value, cast) if value else default
+
+
+# TLS ends at the reverse proxy in front of gunicorn (docs/operations.md), which tells Django a
+# request came over https in a header: X-Forwarded-Proto unless DJANGO_SECURE_PROXY_SSL_HEADER
+# names another ("none" trusts none). The proxy must set that header itself, overwriting a
+# client's, or any client could claim https.
+_SSL_HEADER = _tls("DJANGO_SECURE_PROXY_SSL_HEADER", "X-Forwarded-Proto" if PRODUCTION else "", str)
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_" + _SSL_HEADER.upper().replace("-", "_"), "https")
+    if _SSL_HEADER and _SSL_HEADER.lower() != "none"
+    else None
+)
+SECURE_SSL_REDIRECT = _tls("DJANGO_SECURE_SSL_REDIRECT", PRODUCTION, bool)
+# The load balancer's health probe speaks plain HTTP to gunicorn directly.
+SECURE_REDIRECT_EXEMPT = [r"^health$"]
+# Sent on https responses only. One year; subdomains and preloading are the operator's call.
+SECURE_HSTS_SECONDS = _tls("DJANGO_SECURE_HSTS_SECONDS", 31_536_000 if PRODUCTION else 0, int)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = _tls("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", False, bool)
+SECURE_HSTS_PRELOAD = _tls("DJANGO_SECURE_HSTS_PRELOAD", False, bool)
+SESSION_COOKIE_SECURE = not LOCAL
+CSRF_COOKIE_SECURE = not LOCAL
 
 INSTALLED_APPS = [
     "django.contrib.contenttypes",
@@ -119,11 +184,47 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = COLLECTOR_MAX_BODY_BYTES
 # hundreds of events a minute from one id is a bot or a loop).
 COLLECTOR_RATE_PER_SHOP = env.int("COLLECTOR_RATE_PER_SHOP", default=120_000)
 COLLECTOR_RATE_PER_SHOPPER = env.int("COLLECTOR_RATE_PER_SHOPPER", default=600)
+# Events per minute for one shop from one client address (an IPv6 /64): a shopper's id is the
+# client's to choose, its address is not. 600 is an office of 50 people each browsing the shop at
+# a page every 5 s; it must stay >= COLLECTOR_MAX_EVENTS or a full batch could never pass.
+COLLECTOR_RATE_PER_ADDRESS = env.int("COLLECTOR_RATE_PER_ADDRESS", default=600)
+# Distinct visitor ids (duid) one address may bring to one shop in an hour: every new one is new
+# state (a window, a list, history), and inventing them is free. A returning one always passes.
+COLLECTOR_NEW_VISITORS_PER_ADDRESS = env.int("COLLECTOR_NEW_VISITORS_PER_ADDRESS", default=100)
+if COLLECTOR_RATE_PER_ADDRESS < COLLECTOR_MAX_EVENTS:
+    raise ImproperlyConfigured("COLLECTOR_RATE_PER_ADDRESS must be >= COLLECTOR_MAX_EVENTS.")
+# The client's address is REMOTE_ADDR unless our own proxies name it in a header (e.g.
+# X-Forwarded-For); hops = how many of our proxies append to X-Forwarded-For. No header is trusted
+# by default: anyone can send one (shopapp/web/clientaddr.py, docs/operations.md).
+TRUSTED_PROXY_HEADER = env.str("SLIPSTREAM_TRUSTED_PROXY_HEADER", default="")
+TRUSTED_PROXY_HOPS = env.int("SLIPSTREAM_TRUSTED_PROXY_HOPS", default=1)
+if TRUSTED_PROXY_HOPS < 1:
+    raise ImproperlyConfigured("SLIPSTREAM_TRUSTED_PROXY_HOPS must be 1 or more.")
 
 # The demo store's money format (Shopify's shop.money_format), used by its Liquid rendering.
 DEMO_MONEY_FORMAT = "${{amount}}"
-# The demo's stand-in for Shopify's app proxy (signs requests as Shopify would); off in production.
-DEMO_APP_PROXY = env.bool("SLIPSTREAM_DEMO_APP_PROXY", default=not PRODUCTION)
+# The demo (its storefront, and its stand-in for Shopify's app proxy, which signs whatever a browser
+# asks it to): only `manage.py demo` turns it on, for the processes it starts, and they sign and
+# verify with the demo's own random secret (made once per var dir), never the app's.
+DEMO_APP_PROXY = env.bool("SLIPSTREAM_DEMO_APP_PROXY", default=False)
+DEMO_APP_PROXY_SECRET_FILE = VAR_DIR / "demo-secret"
+DEMO_APP_PROXY_SECRET = ""
+if DEMO_APP_PROXY:
+    if not LOCAL:
+        raise ImproperlyConfigured(
+            "SLIPSTREAM_DEMO_APP_PROXY is for `manage.py demo` only: refused in production and "
+            "when SHOPIFY_APP_URL is not a loopback address."
+        )
+    if DEMO_APP_PROXY_SECRET_FILE.exists():
+        DEMO_APP_PROXY_SECRET = DEMO_APP_PROXY_SECRET_FILE.read_text().strip()
+    _own = DEMO_APP_PROXY_SECRET and SHOPIFY_API_SECRET == DEMO_APP_PROXY_SECRET
+    if not _own or SHOPIFY_API_SECRET_OLD:
+        raise ImproperlyConfigured(
+            "SLIPSTREAM_DEMO_APP_PROXY signs with the demo's own secret "
+            f"({DEMO_APP_PROXY_SECRET_FILE}, made by `manage.py demo`), which must also be the "
+            "process's SHOPIFY_API_SECRET (and SHOPIFY_API_SECRET_OLD unset). Run the demo with "
+            "`make demo`."
+        )
 
 _redis_url: str = env.str("REDIS_URL", default="")
 if not _redis_url:
@@ -174,6 +275,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     # Expiring offline tokens live an hour: refresh the ones due within the next 20 minutes.
     "token-refresh": {"task": "slipstream.publish.tokens_refresh", "schedule": 300.0},
     "data-exports-expire": {"task": "slipstream.ingest.exports_expire", "schedule": 3600.0},
+    # Interaction history past each shop's history_retention_days (bounded batches, train queue).
+    "interactions-expire": {
+        "task": "slipstream.train.interactions_expire",
+        "schedule": 24 * 3600.0,
+    },
     "catalog-sync": {"task": "slipstream.publish.catalog_sync_all", "schedule": 24 * 3600.0},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")

@@ -11,7 +11,7 @@ import hmac
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from django.conf import settings
 from shopify_app import AppConfig, verify_app_proxy_req, verify_webhook_req
@@ -49,12 +49,44 @@ def app_config() -> AppConfig:
     }
 
 
+# The parameters Shopify adds to a proxied request, whose values the app trusts once signed.
+PROXY_RESERVED = ("logged_in_customer_id", "path_prefix", "shop", "signature", "timestamp")
+
+
+def _proxy_query_refused(query: str) -> SignatureRejected | None:
+    """Why a proxied query may not be what its signature vouches for, or None.
+
+    Shopify signs the sorted `key=value` pairs joined with nothing between them, so one signed
+    string can be split into pairs in other ways. Whoever gets a query of their choosing signed
+    (say `a=1logged_in_customer_id=42shop=victim.myshopify.comshopz=` beside Shopify's own
+    parameters) could re-split it into `shop=victim.myshopify.com&logged_in_customer_id=42&…`
+    under the same signature. A re-split that moves a reserved parameter leaves its name and `=`
+    more often in the signed string than the query has that parameter: refused, as are names
+    holding `=` and reserved parameters sent twice (which shopifyapp joins with commas).
+    """
+    params = parse_qs(query, keep_blank_values=True)
+    if any("=" in key for key in params):
+        return SignatureRejected(status=400, reason="parameter_name_contains_equals_sign")
+    for name in PROXY_RESERVED:
+        if len(params.get(name, ())) > 1:
+            return SignatureRejected(status=400, reason=f"repeated_parameter_{name}")
+    signed = "".join(f"{k}={','.join(v)}" for k, v in sorted(params.items()) if k != "signature")
+    for name in PROXY_RESERVED:
+        if name != "signature" and signed.count(f"{name}=") > len(params.get(name, ())):
+            return SignatureRejected(status=400, reason=f"parameter_{name}_inside_another")
+    return None
+
+
 def app_proxy_verify(*, url: str, shop_param: str | None) -> ProxyRequest | SignatureRejected:
-    """Check an app-proxy request's signature and timestamp (±90 s, enforced by shopifyapp).
+    """Check an app-proxy request's signature and timestamp (±90 s, enforced by shopifyapp),
+    after refusing a query that could be another one re-split (`_proxy_query_refused`).
 
     `shopifyapp` returns the shop without its `.myshopify.com` suffix, so the full domain is taken
     from the (now verified) `shop` parameter and held to Shopify's domain form.
     """
+    refused = _proxy_query_refused(urlsplit(url).query)
+    if refused is not None:
+        return refused
     result = verify_app_proxy_req(
         {"method": "GET", "headers": {}, "url": url, "body": ""}, app_config()
     )

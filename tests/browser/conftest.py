@@ -20,6 +20,14 @@ ARGS = [
 ]
 
 
+@pytest.fixture(autouse=True)
+def _demo_on(settings: Any) -> None:
+    """The demo storefront and its signing app proxy, on as `manage.py demo` turns them on for its
+    processes: signing with the secret the app verifies with."""
+    settings.DEMO_APP_PROXY = True
+    settings.DEMO_APP_PROXY_SECRET = settings.SHOPIFY_API_SECRET
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     # Playwright's sync API keeps an event loop running in this thread; Django then refuses ORM

@@ -16,6 +16,7 @@ from django.core.management.base import BaseCommand
 
 from shopapp.demo.processes import Child, child_start, children_stop, wait_http
 from shopapp.demo.proxy import DEMO_SHOP
+from shopapp.demo.secret import demo_secret_get
 from shopapp.demo.seed import demo_seed, demo_train
 from shopapp.demo.shoppers import shoppers_run
 from shopapp.devredis import local_redis_stop
@@ -77,16 +78,26 @@ class Command(BaseCommand):
                 local_redis_stop(settings.VAR_DIR)
             say("stopped; nothing left running")
 
-    def _start(self, port: int, say: Any) -> list[Child]:
-        env = {
+    def child_env(self) -> dict[str, str]:
+        """The environment of the demo's processes."""
+        return {
             **os.environ,
             "REDIS_URL": settings.REDIS_URL,
             "PYTHONUNBUFFERED": "1",
             "DJANGO_SETTINGS_MODULE": "shopapp.settings",
+            "SLIPSTREAM_ENV": "development",
+            # The demo's storefront and its signing stand-in for the app proxy, which sign and
+            # verify with the demo's own secret, never the published development default.
+            "SLIPSTREAM_DEMO_APP_PROXY": "true",
+            "SHOPIFY_API_SECRET": demo_secret_get(path=settings.DEMO_APP_PROXY_SECRET_FILE),
+            "SHOPIFY_API_SECRET_OLD": "",
             # The demo shows lists following each product view: serve the co-visitation model
             # (both are registered; SLIPSTREAM_SERVING_MODEL=popularity serves the other).
             "SLIPSTREAM_SERVING_MODEL": os.environ.get("SLIPSTREAM_SERVING_MODEL", "covisit"),
         }
+
+    def _start(self, port: int, say: Any) -> list[Child]:
+        env = self.child_env()
         logs = settings.VAR_DIR / "log"
         say(f"starting web, event-log consumer, worker and beat (logs in {logs})")
         children = [
