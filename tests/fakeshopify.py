@@ -10,9 +10,13 @@ Expiring offline tokens (`expiring=1`) live an hour; refresh tokens 90 days, as 
 `/admin/api/2026-10/graphql.json` executes each document against Shopify's published Admin schema
 (an invalid one is refused as Shopify refuses it: HTTP 200 with `errors`), answers only to a live
 access token of that shop, meters a per-shop leaky bucket and reports it in `extensions.cost`
-(THROTTLED when it is empty), and keeps metaobjects, metaobject definitions, web pixels and a
-product catalogue in memory. Bulk queries complete on the second poll and serve JSONL. Faults
-(`throttle`, `429`, `500`, `drop`) can be queued for the next requests.
+(THROTTLED when it is empty), and keeps metaobjects, metaobject definitions, customers' metafields,
+metafield definitions, web pixels and a product catalogue in memory. A token carries the scopes it
+was granted (shopify.app.toml's, unless a test withdraws one); what touches customers without
+`write_customers` (or `read_customers` to read) is refused with ACCESS_DENIED, as Shopify refuses
+it. `$app` namespaces resolve to `app--<app id>`, as Shopify resolves them. Bulk queries complete
+on the second poll and serve JSONL. Faults (`throttle`, `429`, `500`, `drop`) can be queued for
+the next requests.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ import jwt
 from graphql import OperationDefinitionNode, graphql_sync, parse, validate
 from graphql.error import GraphQLError
 
+from shopapp.shopify.appconfig import app_scopes
 from shopapp.shopify.cost import requested_cost
 from shopapp.shopify.schema import admin_schema
 
@@ -44,6 +49,7 @@ OFFLINE_TYPE = "urn:shopify:params:oauth:token-type:offline-access-token"
 class Issued:
     shop: str
     expires_at: float | None
+    scopes: str = ""
 
 
 @dataclass
@@ -59,6 +65,14 @@ class FakeShopify:
     # Admin GraphQL state, per shop.
     metaobjects: dict[tuple[str, str, str], dict[str, Any]] = field(default_factory=dict)
     definitions: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    # (shop, owner type, namespace, key) and (shop, owner GID, namespace, key); namespaces resolved.
+    metafield_definitions: dict[tuple[str, str, str, str], dict[str, Any]] = field(
+        default_factory=dict
+    )
+    metafields: dict[tuple[str, str, str, str], dict[str, Any]] = field(default_factory=dict)
+    deleted_customers: set[str] = field(default_factory=set)  # GIDs Shopify no longer has
+    app_id: int = 4242  # what `$app` resolves to
+    scopes: str = field(default_factory=app_scopes)  # what an install grants
     web_pixels: dict[str, dict[str, Any]] = field(default_factory=dict)
     catalog: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     bulk: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -145,10 +159,12 @@ class FakeShopify:
         now = time.time()
         reply: dict[str, Any] = {
             "access_token": access,
-            "scope": "read_products,read_orders,write_app_proxy,write_pixels,read_customer_events",
+            "scope": self.scopes,
         }
         with self.lock:
-            self.access_tokens[access] = Issued(shop, now + ACCESS_TTL_S if expiring else None)
+            self.access_tokens[access] = Issued(
+                shop, now + ACCESS_TTL_S if expiring else None, self.scopes
+            )
             if expiring:
                 refresh = f"shprt_{secrets.token_hex(16)}"
                 self.refresh_tokens[refresh] = Issued(shop, now + REFRESH_TTL_S)
@@ -253,7 +269,7 @@ class FakeShopify:
         result = graphql_sync(
             admin_schema(),
             query,
-            root_value=_Root(self, shop),
+            root_value=_Root(self, shop, self.access_tokens[token].scopes),
             variable_values=variables,
             operation_name=body.get("operationName"),
         )
@@ -272,7 +288,10 @@ class FakeShopify:
             "extensions": self._cost(requested, requested, available),
         }
         if result.errors:
-            reply["errors"] = [{"message": e.message} for e in result.errors]
+            reply["errors"] = [
+                {"message": e.message, **({"extensions": e.extensions} if e.extensions else {})}
+                for e in result.errors
+            ]
         return 200, {}, reply
 
     def bulk_result(self, op_number: str) -> str | None:
@@ -285,13 +304,62 @@ class FakeShopify:
         """The shop's metaobjects by handle."""
         return {h: m for (s, _t, h), m in self.metaobjects.items() if s == shop}
 
+    def namespace(self, namespace: str | None) -> str:
+        """A namespace as Shopify stores it: `$app` and `$app:x` are the app's reserved ones."""
+        namespace = namespace or "$app"
+        if namespace == "$app":
+            return f"app--{self.app_id}"
+        if namespace.startswith("$app:"):
+            return f"app--{self.app_id}--{namespace[5:]}"
+        return namespace
+
+    def customer_metafields(self, shop: str) -> dict[str, dict[str, dict[str, str]]]:
+        """The shop's metafields by owner, then `namespace.key`: {"type", "value"} each."""
+        found: dict[str, dict[str, dict[str, str]]] = {}
+        for (s, owner, namespace, key), m in sorted(self.metafields.items()):
+            if s == shop:
+                found.setdefault(owner, {})[f"{namespace}.{key}"] = {
+                    "type": m["type"],
+                    "value": m["value"],
+                }
+        return found
+
+    def metaobject_put(self, shop: str, type_: str, handle: str, fields: dict[str, str]) -> str:
+        """An entry as if written before (a test's arrangement); returns its id."""
+        entry = {
+            "id": self._gid("Metaobject"),
+            "handle": handle,
+            "type": type_,
+            "fields": dict(fields),
+            "updatedAt": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        }
+        with self.lock:
+            self.metaobjects[(shop, type_, handle)] = entry
+        return str(entry["id"])
+
+    def scope_withdraw(self, shop: str, scope: str) -> None:
+        """The shop's tokens lose a scope (an install from before the app asked for it)."""
+        with self.lock:
+            for issued in self.access_tokens.values():
+                if issued.shop == shop:
+                    issued.scopes = ",".join(s for s in issued.scopes.split(",") if s != scope)
+
 
 class _Root:
     """Resolvers for the root fields our documents use; graphql-core calls them with their
     arguments after checking them, and the variables, against the schema."""
 
-    def __init__(self, fake: FakeShopify, shop: str) -> None:
-        self.fake, self.shop = fake, shop
+    def __init__(self, fake: FakeShopify, shop: str, scopes: str = "") -> None:
+        self.fake, self.shop, self.scopes = fake, shop, set(scopes.split(","))
+
+    def _require(self, field_name: str, *scopes: str) -> None:
+        """Shopify's answer to a field the token's scopes do not reach: a top-level error."""
+        if not self.scopes & set(scopes):
+            raise GraphQLError(
+                f"Access denied for {field_name} field. Required access: `{scopes[0]}` access "
+                "scope.",
+                extensions={"code": "ACCESS_DENIED", "requiredAccess": scopes[0]},
+            )
 
     def metaobjectDefinitionByType(self, info: Any, type: str) -> dict[str, Any] | None:
         return self.fake.definitions.get((self.shop, type))
@@ -395,6 +463,178 @@ class _Root:
                     del self.fake.metaobjects[key]
             self.fake.effects.append((self.shop, "metaobjectBulkDelete", str(where)))
         return {"job": {"id": self.fake._gid("Job"), "done": True}, "userErrors": []}
+
+    # Customers' metafields (the only owner type our documents write).
+
+    def _customer_owner(self, owner: str) -> bool:
+        return (
+            owner.startswith("gid://shopify/Customer/") and owner not in self.fake.deleted_customers
+        )
+
+    def metafieldDefinition(
+        self, info: Any, identifier: dict[str, Any] | None = None, id: str | None = None
+    ) -> dict[str, Any] | None:
+        if identifier is None:
+            return next(
+                (d for d in self.fake.metafield_definitions.values() if d["id"] == id), None
+            )
+        namespace = self.fake.namespace(identifier.get("namespace"))
+        key = (self.shop, identifier["ownerType"], namespace, identifier["key"])
+        return self.fake.metafield_definitions.get(key)
+
+    def metafieldDefinitionCreate(self, info: Any, definition: dict[str, Any]) -> dict[str, Any]:
+        if definition["ownerType"] == "CUSTOMER":
+            self._require("metafieldDefinitionCreate", "write_customers")
+        namespace = self.fake.namespace(definition.get("namespace"))
+        key = (self.shop, definition["ownerType"], namespace, definition["key"])
+        validations = {v["name"]: v["value"] for v in definition.get("validations") or []}
+        error = None
+        if key in self.fake.metafield_definitions:
+            error = (["definition", "key"], "Key is in use for this namespace.", "TAKEN")
+        elif definition["type"] == "metaobject_reference" and not any(
+            s == self.shop and d["id"] == validations.get("metaobject_definition_id")
+            for (s, _t), d in self.fake.definitions.items()
+        ):
+            error = (["definition", "validations"], "Metaobject definition not found", "INVALID")
+        if error:
+            field_path, message, code = error
+            return {
+                "createdDefinition": None,
+                "userErrors": [{"field": field_path, "message": message, "code": code}],
+            }
+        created = {
+            "id": self.fake._gid("MetafieldDefinition"),
+            **definition,
+            "namespace": namespace,
+            "validations": validations,
+        }
+        with self.fake.lock:
+            self.fake.metafield_definitions[key] = created
+            self.fake.effects.append((self.shop, "metafieldDefinitionCreate", definition["key"]))
+        return {"createdDefinition": created, "userErrors": []}
+
+    def _metafield_error(self, n: int, item: dict[str, Any]) -> dict[str, Any] | None:
+        """What Shopify refuses in one MetafieldsSetInput, as a userError for element `n`."""
+        definition = self._definition_of(item)
+        type_ = item.get("type") or (definition or {}).get("type")
+        problem: tuple[str, str, str] | None = None
+        if not self._customer_owner(item["ownerId"]):
+            problem = ("ownerId", "Owner does not exist.", "INVALID")
+        elif not re.fullmatch(r"[A-Za-z0-9_-]{2,64}", item["key"]):
+            problem = ("key", "Key is invalid.", "INVALID")
+        elif not type_:
+            problem = ("type", "Type can't be blank.", "BLANK")
+        elif definition and type_ != definition["type"]:
+            problem = ("type", "Type must match the definition's type.", "INVALID_TYPE")
+        elif type_ == "metaobject_reference" and not self._metaobject_ok(item["value"], definition):
+            problem = (
+                "value",
+                "Value must be a metaobject of the definition's type.",
+                "INVALID_VALUE",
+            )
+        if problem is None:
+            return None
+        where, message, code = problem
+        return {
+            "field": ["metafields", str(n), where],
+            "message": message,
+            "code": code,
+            "elementIndex": n,
+        }
+
+    def _definition_of(self, item: dict[str, Any]) -> dict[str, Any] | None:
+        namespace = self.fake.namespace(item.get("namespace"))
+        return self.fake.metafield_definitions.get((self.shop, "CUSTOMER", namespace, item["key"]))
+
+    def _metaobject_ok(self, gid: str, definition: dict[str, Any] | None) -> bool:
+        entry = next(
+            (
+                (t, e)
+                for (s, t, _h), e in self.fake.metaobjects.items()
+                if s == self.shop and e["id"] == gid
+            ),
+            None,
+        )
+        if entry is None:
+            return False
+        wanted = (definition or {}).get("validations", {}).get("metaobject_definition_id")
+        return (
+            wanted is None
+            or self.fake.definitions.get((self.shop, entry[0]), {}).get("id") == wanted
+        )
+
+    def metafieldsSet(self, info: Any, metafields: list[dict[str, Any]]) -> dict[str, Any]:
+        self._require("metafieldsSet", "write_customers")
+        if not 1 <= len(metafields) <= 25:
+            return {
+                "metafields": None,
+                "userErrors": [
+                    {
+                        "field": ["metafields"],
+                        "message": "Exceeded the maximum metafields input limit of 25.",
+                        "code": "LESS_THAN_OR_EQUAL_TO",
+                        "elementIndex": None,
+                    }
+                ],
+            }
+        errors = [e for n, m in enumerate(metafields) if (e := self._metafield_error(n, m))]
+        if errors:  # atomic: nothing of the call is kept
+            return {"metafields": None, "userErrors": errors}
+        written = []
+        with self.fake.lock:
+            for item in metafields:
+                namespace = self.fake.namespace(item.get("namespace"))
+                key = (self.shop, item["ownerId"], namespace, item["key"])
+                existing = self.fake.metafields.get(key)
+                metafield = {
+                    "id": existing["id"] if existing else self.fake._gid("Metafield"),
+                    "namespace": namespace,
+                    "key": item["key"],
+                    "type": item.get("type") or (self._definition_of(item) or {})["type"],
+                    "value": item["value"],
+                }
+                self.fake.metafields[key] = metafield
+                self.fake.effects.append((self.shop, "metafieldsSet", item["ownerId"]))
+                written.append(metafield)
+        return {"metafields": written, "userErrors": []}
+
+    def metafieldsDelete(self, info: Any, metafields: list[dict[str, Any]]) -> dict[str, Any]:
+        self._require("metafieldsDelete", "write_customers")
+        deleted: list[dict[str, Any] | None] = []
+        with self.fake.lock:
+            for item in metafields:
+                namespace = self.fake.namespace(item["namespace"])
+                key = (self.shop, item["ownerId"], namespace, item["key"])
+                if self.fake.metafields.pop(key, None) is None:
+                    deleted.append(None)
+                    continue
+                self.fake.effects.append((self.shop, "metafieldsDelete", item["ownerId"]))
+                deleted.append(
+                    {"ownerId": item["ownerId"], "namespace": namespace, "key": item["key"]}
+                )
+        return {"deletedMetafields": deleted, "userErrors": []}
+
+    def customer(self, info: Any, id: str) -> dict[str, Any] | None:
+        self._require("customer", "read_customers", "write_customers")
+        if not self._customer_owner(id):
+            return None
+
+        def metafield(info: Any, key: str, namespace: str | None = None) -> dict[str, Any] | None:
+            found = self.fake.metafields.get((self.shop, id, self.fake.namespace(namespace), key))
+            if found is None:
+                return None
+            entry = next(
+                (
+                    e
+                    for (s, _t, _h), e in self.fake.metaobjects.items()
+                    if s == self.shop and e["id"] == found["value"]
+                ),
+                None,
+            )
+            reference = {"__typename": "Metaobject", **entry} if entry else None
+            return {**found, "reference": reference}
+
+        return {"id": id, "metafield": metafield}
 
     def bulkOperationRunQuery(self, info: Any, query: str, **_: Any) -> dict[str, Any]:
         errors = validate(admin_schema(), parse(query))

@@ -4,15 +4,17 @@ Shopify theme renders it, with python-liquid.
 Shopify's Liquid adds filters and objects to standard Liquid; the block uses these, stubbed here
 with Shopify's documented behaviour (https://shopify.dev/docs/api/liquid/filters):
 - `t`: the key looked up in the extension's locale file; `asset_url`: the extension's asset URL;
-  `stylesheet_tag`: a <link>; `sha256`: the hex digest; `image_url` (with `width`) and
-  `image_tag`; `money`: cents formatted with the shop's money format.
+  `stylesheet_tag`: a <link>; `image_url` (with `width`) and `image_tag`; `money`: cents
+  formatted with the shop's money format.
 - `{% schema %}` renders nothing (Shopify reads it as the block's settings).
-A product in Liquid has `id`, `title`, `url`, `price` (in cents) and `featured_image`.
+A product in Liquid has `id`, `title`, `url`, `price` (in cents) and `featured_image`. A customer
+has `id` and `metafields`, where an app-owned one is under the namespace `$app` (Shopify resolves
+it to the app's reserved namespace for the app's own blocks) and a reference metafield's `value`
+is the object it references.
 """
 
 from __future__ import annotations
 
-import hashlib
 import html
 import json
 from decimal import Decimal
@@ -55,7 +57,6 @@ def _environment() -> Any:
     env.filters["stylesheet_tag"] = lambda url: (
         f'<link href="{html.escape(url)}" rel="stylesheet" type="text/css" media="all" />'
     )
-    env.filters["sha256"] = lambda value: hashlib.sha256(str(value).encode()).hexdigest()
     env.filters["image_url"] = _image_url
     env.filters["image_tag"] = _image_tag
     env.filters["money"] = _money
@@ -107,6 +108,14 @@ def liquid_product(
     }
 
 
+def liquid_customer(*, customer_id: int, entry: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A logged-in customer as Liquid sees them, with their recommendations metafield when
+    Slipstream has published an entry for them (`entry`: the metaobject as Liquid sees it, its
+    fields each with a `value`)."""
+    metafields = {"$app": {"recommendations": {"value": entry}}} if entry is not None else {}
+    return {"id": customer_id, "metafields": metafields}
+
+
 def block_render(
     *,
     block: str,
@@ -118,7 +127,8 @@ def block_render(
     block_id: str = "demo",
     locale: str = "en",
 ) -> str:
-    """Render theme_extension/blocks/<block>.liquid with the objects Shopify would give it."""
+    """Render theme_extension/blocks/<block>.liquid with the objects Shopify would give it
+    (`metaobjects`: Shopify's global of the shop's metaobjects by type, then handle)."""
     source = (EXTENSION / "blocks" / f"{block}.liquid").read_text(encoding="utf-8")
     template = _environment().from_string(source)
     return str(

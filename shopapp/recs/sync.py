@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 from django.db import transaction
 
+from shopapp.events.identity import is_customer
 from shopapp.recs.catalog import bulk_catalog_parse
 from shopapp.recs.metaobjects import (
     Entry,
@@ -17,7 +18,6 @@ from shopapp.recs.metaobjects import (
     entries_publish,
     entries_stale_delete,
     entry_delete,
-    is_customer,
 )
 from shopapp.recs.models import Product
 from shopapp.recs.services import products_upsert
@@ -39,8 +39,9 @@ def _definition_checked_key(shop: str) -> str:
 
 
 def recommendations_publish(*, shop: str, user_ids: Sequence[str]) -> int:
-    """Write the current lists of the given shoppers who are worth persisting (customers, unless
-    the merchant turned it off) to their metaobjects. Returns how many entries were written."""
+    """Write the current lists of the given shoppers who are worth persisting (customers, `c:<id>`,
+    unless the merchant turned it off) to their metaobjects, and point each customer's metafield
+    at theirs. Returns how many entries were written."""
     config = shop_config_get(domain=shop)
     if config is None or not config.active or not config.publish_customers:
         return 0
@@ -69,7 +70,8 @@ def recommendations_publish(*, shop: str, user_ids: Sequence[str]) -> int:
 
 
 def recommendation_unpublish(*, shop: str, user_ids: Sequence[str]) -> int:
-    """Delete shoppers' metaobject entries (customers/redact). Returns how many existed."""
+    """Delete customers' metaobject entries and the metafields pointing to them (customers/redact;
+    other shoppers have none). Returns how many entries existed."""
     with shop_admin_client(domain=shop) as client:
         return sum(entry_delete(client, user_id) for user_id in user_ids if is_customer(user_id))
 

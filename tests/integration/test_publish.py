@@ -1,11 +1,12 @@
 """Customers' recommendations reach Shopify metaobjects through real worker processes, against a
 stand-in Shopify that throttles, answers 429 and 500 and drops connections: every upsert
-arrives, and none takes effect twice."""
+arrives, none takes effect twice, and each customer's metafield points to their entry."""
 
 from __future__ import annotations
 
 import json
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -24,7 +25,7 @@ from tests.workers_process import pipeline_processes, worker_env
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
-CUSTOMERS = [str(7_100_000 + n) for n in range(6)]
+CUSTOMERS = [str(7_100_000 + n) for n in range(6)]  # Shopify's ids, as the app proxy signs them
 
 
 def _register_champion(tracking_uri: str, artifacts: Path) -> None:
@@ -51,12 +52,12 @@ def test_throttled_upserts_all_arrive_once(installed: str, fake: FakeShopify, tm
 
     with pipeline_processes(env=env, log_dir=tmp_path, queues="ingest,recommend,publish"):
         for n, customer in enumerate(CUSTOMERS):  # logged in: the app proxy names them
-            event = product_event(shop=installed, item=str(201 + n % 3), duid=f"v-{customer}")
+            event = product_event(shop=installed, item=str(201 + n % 3), duid=str(uuid.uuid4()))
             response = Client().post(
                 proxy_tp2_path(installed, customer), payload(event), content_type="application/json"
             )
             assert response.status_code == 200
-        anonymous = product_event(shop=installed, item="201", duid="anonymous-visitor")
+        anonymous = product_event(shop=installed, item="201", duid=str(uuid.uuid4()))
         response = Client().post(
             f"/t/{key}/com.snowplowanalytics.snowplow/tp2",
             payload(anonymous),
@@ -65,21 +66,35 @@ def test_throttled_upserts_all_arrive_once(installed: str, fake: FakeShopify, tm
         assert response.status_code == 200
 
         deadline = time.monotonic() + 90
-        while time.monotonic() < deadline and len(fake.entries(installed)) < len(CUSTOMERS):
+        while time.monotonic() < deadline and (
+            len(fake.entries(installed)) < len(CUSTOMERS)
+            or len(fake.customer_metafields(installed)) < len(CUSTOMERS)
+        ):
             time.sleep(0.2)
         time.sleep(1.0)  # anything still in flight would land now
 
     entries = fake.entries(installed)
-    assert sorted(entries) == sorted(metaobject_handle(c) for c in CUSTOMERS)
+    assert sorted(entries) == sorted(metaobject_handle(f"c:{c}") for c in CUSTOMERS)
+    assert fake.customer_metafields(installed) == {
+        f"gid://shopify/Customer/{c}": {
+            "app--4242.recommendations": {
+                "type": "metaobject_reference",
+                "value": entries[metaobject_handle(f"c:{c}")]["id"],
+            }
+        }
+        for c in CUSTOMERS
+    }
     r = get_redis()
     for customer in CUSTOMERS:
-        stored = recs_read(r=r, shop=installed, user_id=customer)
+        stored = recs_read(r=r, shop=installed, user_id=f"c:{customer}")
         assert stored is not None and stored.items
-        fields = entries[metaobject_handle(customer)]["fields"]
+        fields = entries[metaobject_handle(f"c:{customer}")]["fields"]
         assert json.loads(fields["products"]) == [
             f"gid://shopify/Product/{p}" for p in stored.items
         ]
         assert fields["model_version"] == stored.model_version
     upserts = [handle for _, kind, handle in fake.effects if kind == "metaobjectUpsert"]
     assert sorted(upserts) == sorted(entries)  # each customer's upsert took effect exactly once
+    pointed = [owner for _, kind, owner in fake.effects if kind == "metafieldsSet"]
+    assert sorted(pointed) == sorted(fake.customer_metafields(installed))  # and their pointer
     assert not fake.faults  # every fault was met, and got through

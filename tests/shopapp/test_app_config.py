@@ -41,7 +41,9 @@ def test_the_least_scopes() -> None:
         "write_app_proxy",
         "write_pixels",
         "read_customer_events",
+        "write_customers",  # the customer metafield pointing to their entry (decision 0007)
     }
     assert not any(
-        s.startswith("write_") and s not in ("write_app_proxy", "write_pixels") for s in scopes
+        s.startswith("write_") and s not in ("write_app_proxy", "write_pixels", "write_customers")
+        for s in scopes
     )

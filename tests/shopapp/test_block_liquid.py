@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
 from decimal import Decimal
+from typing import Any
 
-from shopapp.demo.liquid import block_render, liquid_product
-from shopapp.recs.metaobjects import metaobject_handle
+from shopapp.demo.liquid import EXTENSION, block_render, liquid_customer, liquid_product
+from shopapp.recs.metaobjects import legacy_handle, metaobject_handle
 
 SETTINGS = {"title": "", "count": 3, "layout": "grid", "live": True}
 
@@ -32,44 +32,71 @@ def test_the_title_and_status_follow_the_locale() -> None:
     assert "Recommandé pour vous" in html and "Chargement des recommandations" in html
 
 
-def test_a_customer_with_a_published_list_sees_it_rendered_by_liquid() -> None:
-    handle = metaobject_handle("42")
-    # The theme computes the same handle as Slipstream publishes under.
-    assert handle == "c-" + hashlib.sha256(b"customer:42").hexdigest()[:32]
-    entry = {
+def _entry(name: str, n: int = 5) -> dict[str, Any]:
+    """A published entry as Liquid sees it (each field's `value`)."""
+    return {
         "products": {
             "value": [
                 liquid_product(
-                    product_id=str(n),
-                    title=f"Shoe <{n}>",
-                    handle=f"s{n}",
+                    product_id=str(k),
+                    title=f"{name} <{k}>",
+                    handle=f"{name.lower()}{k}",
                     price=Decimal("12.5"),
                     image_url="https://cdn.shopify.com/s.png",
                 )
-                for n in range(5)
+                for k in range(n)
             ]
         },
         "model_version": {"value": "slipstream-covisit/2"},
     }
+
+
+def test_a_customer_with_a_published_list_sees_it_rendered_by_liquid() -> None:
     html = block_render(
         block="recommendations",
         settings_=SETTINGS,
         template_name="index",
-        customer={"id": 42},
-        metaobjects={"$app:recommendations": {handle: entry}},
+        customer=liquid_customer(customer_id=42, entry=_entry("Shoe")),
     )
     assert "placeholder" not in html and 'data-prerendered="slipstream-covisit/2"' in html
     assert html.count('class="slipstream-recs__item"') == 3  # the block's count
-    assert 'href="/products/s0?ss_rec=saved"' in html and "$12.50" in html
+    assert 'href="/products/shoe0?ss_rec=saved"' in html and "$12.50" in html
     assert 'alt="Shoe &lt;0&gt;"' in html and "Shoe &lt;0&gt;</span>" in html  # escaped
 
 
-def test_another_customer_gets_placeholders() -> None:
-    html = block_render(
-        block="recommendations",
-        settings_=SETTINGS,
-        template_name="index",
-        customer={"id": 43},
-        metaobjects={"$app:recommendations": {metaobject_handle("42"): {}}},
-    )
-    assert html.count("placeholder") == 3
+def test_another_customers_list_is_never_rendered() -> None:
+    """Customer 43 has no entry; customer 42's exists in the shop, under the handle Slipstream
+    publishes it at and under the guessable one of old. Neither reaches 43's page: the block
+    looks only through the logged-in customer's own metafield, never up by handle."""
+    theirs = _entry("Boot")
+    metaobjects = {
+        "$app:recommendations": {
+            metaobject_handle("c:42"): theirs,
+            legacy_handle("c:42"): theirs,
+        }
+    }
+    for customer in (liquid_customer(customer_id=43), None):
+        html = block_render(
+            block="recommendations",
+            settings_=SETTINGS,
+            template_name="index",
+            customer=customer,
+            metaobjects=metaobjects,
+        )
+        assert html.count("slipstream-recs__item--placeholder") == 3
+        assert "Boot" not in html and "data-prerendered" not in html
+    source = (EXTENSION / "blocks" / "recommendations.liquid").read_text(encoding="utf-8")
+    assert "metaobjects[" not in source and "sha256" not in source
+
+
+def test_a_customer_whose_entry_is_gone_gets_placeholders() -> None:
+    """The metafield can outlive its entry (cleaned up after 30 days): nothing to render."""
+    entries: tuple[dict[str, Any] | None, ...] = (None, {"products": {"value": []}})
+    for entry in entries:
+        html = block_render(
+            block="recommendations",
+            settings_=SETTINGS,
+            template_name="index",
+            customer={"id": 42, "metafields": {"$app": {"recommendations": {"value": entry}}}},
+        )
+        assert html.count("slipstream-recs__item--placeholder") == 3

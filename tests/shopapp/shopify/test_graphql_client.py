@@ -104,7 +104,7 @@ def test_the_client_paces_itself_to_the_bucket(installed: str, fake: FakeShopify
     throttled; every upsert arrives, once."""
     fake.bucket_maximum, fake.bucket_restore = 60.0, 40.0
     entries = [
-        Entry(user_id=str(1000 + i), product_ids=["1", "2"], model_version="m/1", computed_at=0.0)
+        Entry(user_id=f"c:{1000 + i}", product_ids=["1", "2"], model_version="m/1", computed_at=0.0)
         for i in range(12)
     ]
     with _client(installed) as client:
@@ -121,7 +121,7 @@ def test_upserts_survive_every_kind_of_refusal_and_none_takes_effect_twice(
     installed: str, fake: FakeShopify
 ):
     entries = [
-        Entry(user_id=str(2000 + i), product_ids=[str(i)], model_version="m/1", computed_at=0.0)
+        Entry(user_id=f"c:{2000 + i}", product_ids=[str(i)], model_version="m/1", computed_at=0.0)
         for i in range(6)
     ]
     with _client(installed, Sleeps()) as client:

@@ -284,7 +284,7 @@ def _install(client: Client, shop: str) -> str:
     query = parse_qs(location.query)
     assert query["client_id"] == [KEY]
     assert query["scope"] == [
-        "read_products,read_orders,write_app_proxy,write_pixels,read_customer_events"
+        "read_products,read_orders,write_app_proxy,write_pixels,read_customer_events,write_customers"
     ]
     assert query["redirect_uri"] == [f"{settings.SHOPIFY_APP_URL}/auth/callback"]
     return query["state"][0]
