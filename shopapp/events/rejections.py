@@ -1,4 +1,5 @@
-"""Events the collector refused: counted per shop and kept, bounded, for the dashboard."""
+"""What was refused (a tracker event, a webhook body that cannot be read): counted per shop and
+kept, bounded, for the dashboard."""
 
 from __future__ import annotations
 
@@ -9,6 +10,9 @@ from collections.abc import Sequence
 from shopapp.redis import get_redis
 
 KEEP = 200  # the newest rejected events kept per shop
+# What one kept rejection may cost: a reason can quote a sender's value, an event is any size.
+REASON_CHARS = 300
+EVENT_CHARS = 2000
 
 
 def rejections_key(shop: str) -> str:
@@ -21,7 +25,7 @@ def rejections_record(*, shop: str, rejected: Sequence[tuple[str, object]]) -> N
         return
     now = time.time()
     rows = [
-        json.dumps({"at": now, "reason": reason, "event": json.dumps(raw)[:2000]})
+        json.dumps({"at": now, "reason": reason[:REASON_CHARS], "event": _excerpt(raw)})
         for reason, raw in rejected
     ]
     pipe = get_redis().pipeline(transaction=False)
@@ -29,6 +33,14 @@ def rejections_record(*, shop: str, rejected: Sequence[tuple[str, object]]) -> N
     pipe.ltrim(rejections_key(shop), 0, KEEP - 1)
     pipe.incrby(f"{rejections_key(shop)}:count", len(rows))
     pipe.execute()
+
+
+def _excerpt(raw: object) -> str:
+    """The start of the raw event as JSON; whatever it is, keeping it never fails."""
+    try:
+        return json.dumps(raw)[:EVENT_CHARS]
+    except (TypeError, ValueError, RecursionError):  # not JSON data (a bug upstream)
+        return f"<{type(raw).__name__} that is not JSON>"
 
 
 def rejections_list(*, shop: str, limit: int = 50) -> list[dict[str, object]]:

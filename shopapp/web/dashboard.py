@@ -8,8 +8,6 @@ readable when Shopify's CDN scripts do not load.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import statistics
 import time
@@ -26,6 +24,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from recommender import registry
+from shopapp.events.importing import ImportFileError, interactions_file_import
 from shopapp.events.rejections import rejections_list
 from shopapp.events.selectors import (
     active_shoppers,
@@ -33,7 +32,7 @@ from shopapp.events.selectors import (
     events_since,
     latest_interactions,
 )
-from shopapp.events.services import interactions_import
+from shopapp.privacy.selectors import exports_list
 from shopapp.recs.models import Product
 from shopapp.recs.predictors import predictor_get
 from shopapp.recs.selectors import recommendation_performance
@@ -41,7 +40,12 @@ from shopapp.recs.store import freshness_samples, served_counts
 from shopapp.recs.training import KINDS
 from shopapp.redis import get_redis
 from shopapp.shopify.auth import Session
-from shopapp.shops.models import Shop, ShopSettings
+from shopapp.shops.models import (
+    HISTORY_RETENTION_MAX_DAYS,
+    HISTORY_RETENTION_MIN_DAYS,
+    Shop,
+    ShopSettings,
+)
 from shopapp.shops.selectors import shop_cache_clear
 from shopapp.web.auth import embedded_page, session_required
 from workers.tasks import TRAIN_STATUS_KEY, retrain_models
@@ -216,6 +220,7 @@ class SettingsForm(forms.ModelForm):
             "excluded_product_ids",
             "widget_title",
             "metaobject_audience",
+            "history_retention_days",
         )
 
     def clean_window_minutes(self) -> int:
@@ -226,6 +231,14 @@ class SettingsForm(forms.ModelForm):
 
     def clean_recommendation_count(self) -> int:
         return _bounded(self.cleaned_data["recommendation_count"], 1, 10, "products")
+
+    def clean_history_retention_days(self) -> int:
+        return _bounded(
+            self.cleaned_data["history_retention_days"],
+            HISTORY_RETENTION_MIN_DAYS,
+            HISTORY_RETENTION_MAX_DAYS,
+            "days",
+        )
 
     def clean_serving_alias(self) -> str:
         alias = str(self.cleaned_data["serving_alias"]).strip()
@@ -335,6 +348,7 @@ def data_page(request: HttpRequest) -> HttpResponse:
         {
             "latest": latest_interactions(shop_id=shop.pk),
             "rejected": rejections_list(shop=shop.domain, limit=50),
+            "exports": exports_list(shop_domain=shop.domain),
         },
     )
 
@@ -351,48 +365,18 @@ def import_api(request: HttpRequest) -> JsonResponse:
     if upload.size and upload.size > IMPORT_MAX_BYTES:
         return JsonResponse({"error": "file larger than 20 MB: split it"}, status=413)
     try:
-        text = upload.read().decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return JsonResponse({"error": "the file is not UTF-8 text"}, status=400)
-    name = (upload.name or "").lower()
-    rows: list[dict[str, Any]] = []
-    line_of: list[int] = []  # the file's line (or CSV record) number of each row
-    unreadable: dict[int, str] = {}
-    if name.endswith((".jsonl", ".ndjson", ".json")):
-        for number, line in enumerate(text.splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except ValueError:
-                unreadable[number] = "not a JSON line"
-                continue
-            if not isinstance(row, dict):
-                unreadable[number] = "not a JSON object"
-                continue
-            rows.append(row)
-            line_of.append(number)
-    else:
-        reader = csv.DictReader(io.StringIO(text))
-        missing = {"user_id", "item_id", "interaction_type", "timestamp"} - set(
-            reader.fieldnames or []
+        report = interactions_file_import(
+            shop=_session(request).shop, filename=upload.name or "", data=upload.read()
         )
-        if missing:
-            return JsonResponse(
-                {"error": f"missing columns: {', '.join(sorted(missing))}"}, status=400
-            )
-        for row in reader:
-            rows.append(row)
-            line_of.append(reader.line_num)
-    report = interactions_import(shop=_session(request).shop, rows=rows)
-    rejected = {**{line_of[n - 1]: reason for n, reason in report.rejected}, **unreadable}
+    except ImportFileError as exc:
+        return JsonResponse({"error": str(exc)}, status=400)
     return JsonResponse(
         {
-            "rows": len(rows) + len(unreadable),
+            "rows": report.rows,
             "accepted": report.accepted,
-            "rejected": len(rejected),
+            "rejected": len(report.errors),
             "errors": [
-                {"line": n, "reason": rejected[n]} for n in sorted(rejected)[:IMPORT_ERRORS_SHOWN]
+                {"line": n, "reason": reason} for n, reason in report.errors[:IMPORT_ERRORS_SHOWN]
             ],
         }
     )
