@@ -1,7 +1,8 @@
 """The event log: a Redis Stream between the collector and the ingest workers.
 
-The collector appends each accepted batch with one Lua call that also counts the rate limits, so an
-event costs the web process one round trip. A consumer (workers/consumer.py) reads the stream in
+The collector appends each accepted batch with one Lua call that also checks and counts the limits
+(per shop, per client address, per shopper, new visitor ids per address), so an event costs the
+web process one round trip. A consumer (workers/consumer.py) reads the stream in
 a consumer group and hands the batches to Celery; an entry is acknowledged only after its task is
 queued, so a consumer that dies leaves its entries pending for another to claim (at least once; the
 ingest task is idempotent).
@@ -9,8 +10,9 @@ ingest task is idempotent).
 
 from __future__ import annotations
 
+import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -20,19 +22,65 @@ STREAM = "ss:events"
 GROUP = "ingest"
 RATE_WINDOW_S = 60
 
-# KEYS: stream, shop rate key, one rate key per shopper.
-# ARGV: per-shop limit, per-shopper limit, window seconds, retry-after, payload, shop, then the
-# count of events for the shop followed by one count per shopper (same order as their keys).
+# The visitor ids one address brought to a shop are remembered this long (a sliding hour).
+VISITOR_WINDOW_S = 3600
+
+# KEYS: [1] stream, [2] shop counter, [3] address counter, [4] the address's visitor ids (sorted
+# set: digest of the id -> last seen), then one counter per shopper.
+# ARGV: [1] payload, [2] shop, [3] now, [4] rate window (s), [5] visitor window (s), [6] shop
+# limit, [7] address limit ('' when the address is unknown: no address limits), [8] shopper limit,
+# [9] new-visitor cap, [10] events, [11] V, then V visitor ids, then one count per shopper key.
+# Every limit is checked before anything is counted: a refused request counts nothing, so a client
+# held at a limit recovers in the next window and cannot push the shop's other clients over.
 _APPEND = """
-local shop_n = tonumber(ARGV[7])
-local over = redis.call('INCRBY', KEYS[2], shop_n) > tonumber(ARGV[1])
-redis.call('EXPIRE', KEYS[2], ARGV[3] * 2)
-for i = 3, #KEYS do
-  if redis.call('INCRBY', KEYS[i], tonumber(ARGV[5 + i])) > tonumber(ARGV[2]) then over = true end
-  redis.call('EXPIRE', KEYS[i], ARGV[3] * 2)
+local now, window, events = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[10])
+local by_address, v = ARGV[7] ~= '', tonumber(ARGV[11])
+local counts = redis.call('MGET', unpack(KEYS, 2))  -- shop, address, (visitors), shoppers
+local refused, retry = false, window - math.floor(now % window)
+if tonumber(counts[1] or 0) + events > tonumber(ARGV[6]) then refused = 'shop' end
+if not refused and by_address and tonumber(counts[2] or 0) + events > tonumber(ARGV[7]) then
+  refused = 'address'
 end
-if over then return tonumber(ARGV[4]) end
-redis.call('XADD', KEYS[1], '*', 'shop', ARGV[6], 'batch', ARGV[5])
+for i = 5, #KEYS do
+  if refused then break end
+  if tonumber(counts[i - 1] or 0) + tonumber(ARGV[11 + v + i - 4]) > tonumber(ARGV[8]) then
+    refused = 'shopper'
+  end
+end
+if not refused and by_address and v > 0 then
+  local span = tonumber(ARGV[5])
+  redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now - span)
+  local new = 0
+  for _, score in ipairs(redis.call('ZMSCORE', KEYS[4], unpack(ARGV, 12, 11 + v))) do
+    if not score then new = new + 1 end
+  end
+  if new > 0 and redis.call('ZCARD', KEYS[4]) + new > tonumber(ARGV[9]) then
+    refused = 'new_visitors'
+    local oldest = redis.call('ZRANGE', KEYS[4], 0, 0, 'WITHSCORES')[2]
+    retry = math.max(1, math.ceil(tonumber(oldest or now) + span - now))
+  end
+end
+if refused then return {refused, retry} end
+redis.call('INCRBY', KEYS[2], events)
+redis.call('EXPIRE', KEYS[2], window * 2)
+if by_address then
+  redis.call('INCRBY', KEYS[3], events)
+  redis.call('EXPIRE', KEYS[3], window * 2)
+  if v > 0 then
+    local members = {}
+    for i = 12, 11 + v do
+      members[#members + 1] = now
+      members[#members + 1] = ARGV[i]
+    end
+    redis.call('ZADD', KEYS[4], unpack(members))
+    redis.call('EXPIRE', KEYS[4], ARGV[5])
+  end
+end
+for i = 5, #KEYS do
+  redis.call('INCRBY', KEYS[i], ARGV[11 + v + i - 4])
+  redis.call('EXPIRE', KEYS[i], window * 2)
+end
+redis.call('XADD', KEYS[1], '*', 'shop', ARGV[2], 'batch', ARGV[1])
 return 0
 """
 
@@ -44,11 +92,34 @@ class Batch:
     shop: str
     events: list[dict[str, Any]]  # raw tracker events, every value a string
     received_at: float
+    # The logged-in customer (`c:<id>`) when Shopify signed the request (the app proxy), else
+    # None. The only way a customer enters the pipeline from a browser: events' own `uid` is never
+    # read (shopapp/events/identity.py).
+    customer: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """Why a batch was not appended: which limit (`shop`, `address`, `shopper`,
+    `new_visitors`) and when a retry can pass it (seconds)."""
+
+    limit: str
+    retry_after: int
 
 
 def rate_key(shop: str, minute: int | str) -> str:
     """The shop's event count in that minute; `{rate_key}:{shopper}` counts one shopper's."""
     return f"ss:{shop}:rate:{minute}"
+
+
+def address_rate_key(shop: str, minute: int | str, address: str) -> str:
+    """One client address's (an IPv6 /64's) event count for the shop in that minute."""
+    return f"ss:{shop}:rate-addr:{minute}:{address}"
+
+
+def address_visitors_key(shop: str, address: str) -> str:
+    """The visitor ids (digests) one address brought to the shop in the last VISITOR_WINDOW_S."""
+    return f"ss:{shop}:visitors:{address}"
 
 
 def events_append(
@@ -58,32 +129,68 @@ def events_append(
     per_shopper: Mapping[str, int],
     shop_limit: int,
     shopper_limit: int,
-) -> int | None:
-    """Append a batch unless it breaks a rate limit; None when appended, else retry-after (s)."""
+    address: str | None = None,
+    visitors: Collection[str] = (),
+    address_limit: int = 0,
+    new_visitor_limit: int = 0,
+) -> Refusal | None:
+    """Append a batch unless it breaks a limit (then nothing is counted); None when appended.
+
+    With an `address`, that address's events a minute are limited too, and so are the distinct
+    `visitors` (ids) it brings in VISITOR_WINDOW_S: a returning one always passes, a new one
+    past `new_visitor_limit` refuses the batch.
+    """
     minute = int(batch.received_at // RATE_WINDOW_S)
     shop_key = rate_key(batch.shop, minute)
     shoppers = list(per_shopper.items())
-    keys = [STREAM, shop_key, *(f"{shop_key}:{who}" for who, _ in shoppers)]
-    retry_after = RATE_WINDOW_S - int(batch.received_at % RATE_WINDOW_S)
-    payload = json.dumps({"events": batch.events, "received_at": batch.received_at})
-    args: list[str | int] = [
-        shop_limit,
-        shopper_limit,
-        RATE_WINDOW_S,
-        retry_after,
+    where = address or "-"
+    keys = [
+        STREAM,
+        shop_key,
+        address_rate_key(batch.shop, minute, where),
+        address_visitors_key(batch.shop, where),
+        *(f"{shop_key}:{who}" for who, _ in shoppers),
+    ]
+    payload = json.dumps(
+        {"events": batch.events, "received_at": batch.received_at, "customer": batch.customer}
+    )
+    ids = sorted({visitor_digest(v) for v in visitors}) if address is not None else []
+    args: list[str | int | float] = [
         payload,
         batch.shop,
+        batch.received_at,
+        RATE_WINDOW_S,
+        VISITOR_WINDOW_S,
+        shop_limit,
+        address_limit if address is not None else "",
+        shopper_limit,
+        new_visitor_limit,
         sum(per_shopper.values()),
+        len(ids),
+        *ids,
         *(n for _, n in shoppers),
     ]
-    result = int(r.eval(_APPEND, len(keys), *keys, *args))
-    return result or None
+    result = r.register_script(_APPEND)(keys=keys, args=args)  # EVALSHA: the text is loaded once
+    if result == 0:
+        return None
+    limit, retry_after = cast(list[Any], result)
+    name = limit.decode() if isinstance(limit, bytes) else str(limit)
+    return Refusal(limit=name, retry_after=int(retry_after))
+
+
+def visitor_digest(visitor_id: str) -> str:
+    """What an address's visitor set holds for a visitor id: a digest, not the id. Counting
+    distinct ids needs no more, and a redacted visitor's id then leaves no trace there."""
+    return hashlib.blake2b(visitor_id.encode(), digest_size=8, person=b"ss-visitors").hexdigest()
 
 
 def batch_decode(fields: Mapping[str, str]) -> Batch:
     payload = json.loads(fields["batch"])
     return Batch(
-        shop=fields["shop"], events=payload["events"], received_at=float(payload["received_at"])
+        shop=fields["shop"],
+        events=payload["events"],
+        received_at=float(payload["received_at"]),
+        customer=payload.get("customer"),
     )
 
 

@@ -17,7 +17,15 @@ from shopapp.events.normalise import InteractionRecord
 WEIGHTS = {"view": 1.0, "cart": 3.0, "purchase": 5.0}
 BUCKET_S = 3600
 BUCKETS_KEPT = 8 * 24  # a week of hours, and a day of slack
-SEEN_TTL_S = 7 * 24 * 3600  # longer than any tracker keeps retrying an event
+# How long an event's "counted" mark lives. History is deduplicated by the database (its unique
+# (shop, event_id)) and windows by their members, so the mark only guards these counters, and a
+# counter only matters while trending reads its hour: the last 24 h (TrendingConfig.horizon_hours).
+# An event's time is at most a day ahead of its arrival (normalise.MAX_CLOCK_SKEW_S), so any copy
+# arriving after 24 h of skew + the 24-h horizon + its hour lands in a bucket nothing reads any
+# more. That is longer than our own redeliveries (minutes) and than any tracker's retries within
+# a visit; a tracker's queue kept across days is harmless by the same argument. A week would only
+# keep every fake event's key three times as long.
+SEEN_TTL_S = (24 + 24 + 1) * 3600
 
 # KEYS: seen key, bucket key, per event. ARGV: seen TTL, bucket TTL, then item, weight per event.
 _COUNT = """

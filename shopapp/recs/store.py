@@ -9,8 +9,15 @@ from typing import cast
 
 import redis
 
+from shopapp.events.identity import is_visitor
+
 # A shopper's list lives a week after it was last computed; the app proxy falls back past that.
 RECS_TTL_S = 7 * 24 * 3600
+# A visitor's (`v:<uuid>`) list lives a day: the rest of the visit and a same-day return. Past
+# that their window (1 h idle) is long gone, so the list is no fresher than the shop's fallback
+# lists, and their next event recomputes it (from their history) within a second; meanwhile an
+# invented visitor id's list is gone a day after its last event instead of a week.
+VISITOR_RECS_TTL_S = 24 * 3600
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +93,8 @@ def recs_write(*, r: redis.Redis, shop: str, user_id: str, recs: StoredRecs) -> 
 def recs_write_many(*, r: redis.Redis, shop: str, recs: dict[str, StoredRecs]) -> None:
     pipe = r.pipeline(transaction=False)
     for user_id, stored in recs.items():
-        pipe.set(recs_key(shop, user_id), json.dumps(asdict(stored)), ex=RECS_TTL_S)
+        ttl = VISITOR_RECS_TTL_S if is_visitor(user_id) else RECS_TTL_S
+        pipe.set(recs_key(shop, user_id), json.dumps(asdict(stored)), ex=ttl)
     pipe.execute()
 
 

@@ -2,7 +2,12 @@ from __future__ import annotations
 
 import secrets
 
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+
+HISTORY_RETENTION_DEFAULT_DAYS = 365
+HISTORY_RETENTION_MIN_DAYS = 7
+HISTORY_RETENTION_MAX_DAYS = 1095
 
 
 def new_tracking_key() -> str:
@@ -50,9 +55,20 @@ class ShopSettings(models.Model):
         NOBODY = "nobody", "Nobody (the app proxy only)"
 
     # Whose recommendations are also written to Shopify metaobjects (for the store's own Liquid).
-    # Anonymous visitors are never persisted there: their lists live an hour and die with the visit.
+    # Anonymous visitors are never persisted there: their lists live a day in Redis and no longer.
     metaobject_audience = models.CharField(
         max_length=16, choices=MetaobjectAudience.choices, default=MetaobjectAudience.CUSTOMERS
+    )
+    # Interaction history older than this is deleted by a daily beat task (events/retention.py).
+    # A year by default; 7 to 1095 days (under 30, retraining sees less than its usual 30 days).
+    history_retention_days = models.PositiveIntegerField(
+        "keep interaction history for (days)",
+        default=HISTORY_RETENTION_DEFAULT_DAYS,
+        help_text="Older interactions are deleted every day; the models learn from what is kept.",
+        validators=[
+            MinValueValidator(HISTORY_RETENTION_MIN_DAYS),
+            MaxValueValidator(HISTORY_RETENTION_MAX_DAYS),
+        ],
     )
 
     def __str__(self) -> str:

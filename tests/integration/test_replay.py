@@ -52,6 +52,7 @@ def clicks() -> list[Click]:
 @pytest.fixture(autouse=True)
 def _unlimited(settings: Any) -> Iterator[None]:
     settings.COLLECTOR_RATE_PER_SHOP = settings.COLLECTOR_RATE_PER_SHOPPER = 10**9
+    settings.COLLECTOR_RATE_PER_ADDRESS = settings.COLLECTOR_NEW_VISITORS_PER_ADDRESS = 10**9
     queues_clear()
     yield
     queues_clear()  # the refreshes these tests queue but never run must not reach another test
