@@ -23,6 +23,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -60,7 +61,12 @@ def _body() -> str:
     from tests.tp2 import payload, product_event
 
     events = [
-        product_event(shop=SHOP, item=str(1000 + n), duid=f"bench-{n % 3}") for n in range(10)
+        product_event(
+            shop=SHOP,
+            item=str(1000 + n),
+            duid=str(uuid.uuid5(uuid.NAMESPACE_URL, f"bench-{n % 3}")),
+        )
+        for n in range(10)
     ]
     return payload(*events).decode()
 

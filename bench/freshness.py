@@ -26,6 +26,7 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -149,7 +150,8 @@ def _send(
 ) -> None:
     """Post one product view per request at `rate` events/s, spread over SENDERS threads."""
     n_users = max(SENDERS, int(rate * USER_PERIOD_S))
-    users = [f"{tag}-{n}" for n in range(n_users)]
+    # Visitor ids are UUIDs (the collector refuses anything else).
+    users = [str(uuid.uuid5(uuid.NAMESPACE_URL, f"{tag}-{n}")) for n in range(n_users)]
     lock = threading.Lock()
 
     def sender(offset: int) -> None:

@@ -47,7 +47,7 @@ def _prepare(env: dict[str, str]) -> dict[str, Any]:
     """The demo store with its models, trending and co-visitation, and lists for SHOPPERS
     shoppers; returns signed query strings (valid 90 s, re-signed each round) and product ids."""
     code = (
-        "import django, json, random, time; django.setup()\n"
+        "import django, json, random, time, uuid; django.setup()\n"
         "from django.core.management import call_command; call_command('migrate', verbosity=0)\n"
         "from shopapp.demo.seed import demo_seed, demo_train\n"
         "from shopapp.recs.services import covisit_refresh, popular_refresh, trending_refresh\n"
@@ -60,7 +60,8 @@ def _prepare(env: dict[str, str]) -> dict[str, Any]:
         "items = [p.item_id for p in products]\n"
         "rng = random.Random(7)\n"
         "recs_write_many(r=get_redis(), shop="
-        f"{SHOP!r}, recs={{f'shopper-{{n}}': StoredRecs(items=rng.sample(items, 10),"
+        f"{SHOP!r}, recs={{'v:' + str(uuid.uuid5(uuid.NAMESPACE_URL, f'shopper-{{n}}')):"
+        " StoredRecs(items=rng.sample(items, 10),"
         " scores=[float(10 - i) for i in range(10)], model_version='bench/1', source='model',"
         f" computed_at=time.time()) for n in range({SHOPPERS})}})\n"
         "print(json.dumps({'items': items}))"
@@ -74,14 +75,15 @@ def _prepare(env: dict[str, str]) -> dict[str, Any]:
 def _signed_paths(env: dict[str, str], items: list[str]) -> list[str]:
     """Signed app-proxy paths as Shopify forwards them: half for shoppers with a list."""
     code = (
-        "import django, json, random, sys; django.setup()\n"
+        "import django, json, random, sys, uuid; django.setup()\n"
         "from django.conf import settings\n"
         "from shopapp.shopify.signatures import app_proxy_sign\n"
         "items = json.loads(sys.stdin.read())\n"
         "rng = random.Random(3)\n"
         "paths = []\n"
         f"for n in range({2 * SHOPPERS}):\n"
-        "    visitor = f'shopper-{n}' if n % 2 == 0 else f'newcomer-{n}'\n"
+        "    name = f'shopper-{n}' if n % 2 == 0 else f'newcomer-{n}'\n"
+        "    visitor = str(uuid.uuid5(uuid.NAMESPACE_URL, name))\n"
         f"    params = {{'shop': {SHOP!r}, 'logged_in_customer_id': '',"
         " 'path_prefix': '/apps/slipstream', 'visitor': visitor,"
         " 'product_id': rng.choice(items), 'limit': '10'}\n"

@@ -13,12 +13,15 @@ import json
 import os
 import statistics
 import time
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 
 import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shopapp.settings")
+# Benchmarks run the development configuration (the settings default to production).
+os.environ.setdefault("SLIPSTREAM_ENV", "development")
 django.setup()
 
 from recommender.popularity import Popularity, PopularityConfig  # noqa: E402
@@ -47,7 +50,14 @@ def _timed(fn: Callable[[], object], *, seconds: float = 2.0, repeats: int = 3) 
 
 
 def bench_ingest() -> tuple[dict[str, float], dict[str, float]]:
-    body = payload(*[product_event(shop=SHOP, item=str(1000 + n), duid=f"v{n}") for n in range(10)])
+    body = payload(
+        *[
+            product_event(
+                shop=SHOP, item=str(1000 + n), duid=str(uuid.uuid5(uuid.NAMESPACE_URL, f"v{n}"))
+            )
+            for n in range(10)
+        ]
+    )
 
     def normalise() -> None:
         for raw in payload_parse(body, max_events=500):

@@ -29,12 +29,17 @@ class Click:
     eid: str
 
 
+def _visitor(name: str) -> str:
+    """A dataset's shopper as the pipeline knows them: a visitor with a UUID (`v:<uuid>`)."""
+    return f"v:{uuid.uuid5(NAMESPACE, f'shopper|{name}')}"
+
+
 def yoochoose_clicks(path: Path) -> list[Click]:
     with path.open(newline="") as handle:
         rows = list(csv.DictReader(handle, delimiter="\t"))
     return [
         Click(
-            user_id=f"s{r['SessionId']}",
+            user_id=_visitor(f"s{r['SessionId']}"),
             item_id=r["ItemId"],
             ttm_ms=round(float(r["Time"]) * 1000),
             eid=str(uuid.uuid5(NAMESPACE, f"{n}|{r['SessionId']}|{r['ItemId']}|{r['Time']}")),
@@ -49,7 +54,7 @@ def synthetic_clicks() -> list[Click]:
     store = generate_store(n_shoppers=150, days=2)
     return [
         Click(
-            user_id=i.user_id,
+            user_id=_visitor(i.user_id),
             item_id=i.item_id,
             ttm_ms=round(i.ts * 1000),
             eid=str(uuid.uuid5(NAMESPACE, f"{n}|{i.user_id}")),
@@ -85,7 +90,7 @@ def _event(shop: str, click: Click) -> dict[str, str]:
         "tv": "py-replay",
         "p": "srv",
         "aid": shop,
-        "duid": click.user_id,
+        "duid": click.user_id.removeprefix("v:"),
         "ttm": str(click.ttm_ms),
         "ue_pr": json.dumps(ue),
         "co": json.dumps(co),

@@ -12,6 +12,15 @@ UNSTRUCT = "iglu:com.snowplowanalytics.snowplow/unstruct_event/jsonschema/1-0-0"
 CONTEXTS = "iglu:com.snowplowanalytics.snowplow/contexts/jsonschema/1-0-0"
 ACTION = "iglu:com.snowplowanalytics.snowplow.ecommerce/snowplow_ecommerce_action/jsonschema/1-0-2"
 PRODUCT = "iglu:com.snowplowanalytics.snowplow.ecommerce/product/jsonschema/1-0-0"
+TRANSACTION = "iglu:com.snowplowanalytics.snowplow.ecommerce/transaction/jsonschema/1-0-0"
+# A tracker's visitor id (`duid`: a random UUID) and the shopper id it becomes downstream.
+DUID = "0b1f3c52-8e4d-4c55-9f0a-6c1d2e3f4a5b"
+VISITOR = f"v:{DUID}"
+
+
+def duid_for(name: str) -> str:
+    """A stable visitor UUID per name, for tests that need several visitors."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"slipstream-test/{name}"))
 
 
 def product_event(
@@ -19,7 +28,7 @@ def product_event(
     shop: str,
     item: str,
     action: str = "product_view",
-    duid: str = "v1",
+    duid: str = DUID,
     dtm: int = 1_767_225_600_000,
     encode: bool = False,
     **extra: str,
@@ -59,7 +68,7 @@ def page_view(*, shop: str) -> dict[str, str]:
         "tv": "js-4.10.1",
         "p": "web",
         "aid": shop,
-        "duid": "v1",
+        "duid": DUID,
         "url": f"https://{shop}/",
     }
 
@@ -69,7 +78,7 @@ def payload(*events: dict[str, Any]) -> bytes:
 
 
 def slipstream_event(
-    *, shop: str, name: str, data: dict[str, Any], version: str = "1-0-0", duid: str = "v1"
+    *, shop: str, name: str, data: dict[str, Any], version: str = "1-0-0", duid: str = DUID
 ) -> dict[str, str]:
     ue = {
         "schema": UNSTRUCT,

@@ -54,7 +54,9 @@ def consume_once(*, consumer: str, claim: bool = False) -> int:
     by_shop: dict[str, list[dict[str, object]]] = defaultdict(list)
     counts: Counter[str] = Counter()
     for _, batch in entries:
-        by_shop[batch.shop].append({"events": batch.events, "received_at": batch.received_at})
+        by_shop[batch.shop].append(
+            {"events": batch.events, "received_at": batch.received_at, "customer": batch.customer}
+        )
         counts[batch.shop] += len(batch.events)
     for shop, batches in by_shop.items():
         ingest_events.apply_async(

@@ -14,10 +14,11 @@ from celery import shared_task
 from django.db import OperationalError as DatabaseOperationalError
 from redis.exceptions import ConnectionError as RedisConnectionError
 
+from shopapp.events.identity import is_customer
+from shopapp.events.retention import interactions_expire
 from shopapp.events.services import tracker_events_ingest
 from shopapp.events.stream import Batch
 from shopapp.privacy.services import exports_expire
-from shopapp.recs.metaobjects import is_customer
 from shopapp.recs.services import (
     covisit_refresh,
     popular_refresh,
@@ -54,12 +55,18 @@ RETRY_TRANSIENT: dict[str, Any] = {
 
 @shared_task(name="slipstream.ingest.events", soft_time_limit=60, time_limit=90, **RETRY_TRANSIENT)
 def ingest_events(shop: str, batches: list[dict[str, Any]]) -> None:
-    """Collector batches ({"events", "received_at"}) of one shop: normalised into windows and
-    history, then a recommendation refresh per shopper whose window changed."""
+    """Collector batches ({"events", "received_at", "customer"}) of one shop: normalised into
+    windows and history, then a recommendation refresh per shopper whose window changed."""
     users = tracker_events_ingest(
         shop=shop,
         batches=[
-            Batch(shop=shop, events=b["events"], received_at=b["received_at"]) for b in batches
+            Batch(
+                shop=shop,
+                events=b["events"],
+                received_at=b["received_at"],
+                customer=b.get("customer"),
+            )
+            for b in batches
         ],
     )
     claimed = refresh_claim(r=get_redis(), shop=shop, users=users)
@@ -103,6 +110,19 @@ def refresh_tokens() -> dict[str, int]:
 def expire_data_exports() -> int:
     """Beat: customer data exports are deleted after their retention period."""
     return exports_expire()
+
+
+@shared_task(
+    name="slipstream.train.interactions_expire",
+    soft_time_limit=540,
+    time_limit=580,
+    **RETRY_TRANSIENT,
+)
+def expire_interactions() -> int:
+    """Beat, daily: interaction history past each shop's retention is deleted in bounded
+    batches within 8 minutes (idempotent: the next run deletes what is still too old). On the
+    train queue, so a long run never holds up ingestion."""
+    return interactions_expire()
 
 
 # Publishing to Shopify: a shop without a token (uninstalled) is skipped; Shopify unreachable

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import random
 import threading
+import uuid
 from collections.abc import Sequence
 
 from snowplow_tracker import EmitterConfiguration, SelfDescribingJson, Snowplow, Subject
@@ -42,7 +43,11 @@ def shoppers_run(
         emitter_config=EmitterConfiguration(batch_size=1),
     )
     categories = sorted({p.category for p in products})
-    crowd = [(f"demo-shopper-{n}", rng.choice(categories)) for n in range(n_shoppers)]
+    # Visitor ids are UUIDs, as the tracker's are (the collector refuses anything else).
+    crowd = [
+        (str(uuid.uuid5(uuid.NAMESPACE_URL, f"demo-shopper-{n}")), rng.choice(categories))
+        for n in range(n_shoppers)
+    ]
     while not stop.wait(rng.uniform(1.0, 3.0)):
         visitor, favourite = rng.choice(crowd)
         pool = [p for p in products if p.category == favourite and rng.random() > 0.2] or products

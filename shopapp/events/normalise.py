@@ -14,6 +14,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from shopapp.events.identity import (
+    IdentityError,
+    imported_user,
+    is_user_id,
+    is_visitor,
+    visitor_user,
+)
 from shopapp.events.schemas import schema_errors
 from shopapp.events.tp2 import (
     EventError,
@@ -28,6 +35,8 @@ INTERACTIONS = ("view", "cart", "purchase", "rec_impression", "rec_click")
 INTENT = frozenset({"view", "cart", "purchase"})
 ECOMMERCE_ACTION = "com.snowplowanalytics.snowplow.ecommerce/snowplow_ecommerce_action"
 PRODUCT_ENTITY = "com.snowplowanalytics.snowplow.ecommerce/product"
+TRANSACTION_ENTITY = "com.snowplowanalytics.snowplow.ecommerce/transaction"
+ORDER_ID_RE = re.compile(r"^(?:gid://shopify/Order/)?([0-9]{1,20})$")
 REC_IMPRESSION = "app.slipstream/recommendation_impression"
 REC_CLICK = "app.slipstream/recommendation_click"
 ACTION_INTERACTIONS = {"product_view": "view", "add_to_cart": "cart", "transaction": "purchase"}
@@ -44,6 +53,7 @@ OFFLINE_ALIASES = {
     "transaction": "purchase",
     "order": "purchase",
 }
+# Product and event ids (shopper ids have their own forms: shopapp/events/identity.py).
 ID_RE = re.compile(r"^[A-Za-z0-9_.:@-]{1,128}$")
 GID_RE = re.compile(r"^gid://shopify/Product/(\d+)$")
 # Device clocks can be anything; an event more than a day off the collector's clock is suspect.
@@ -55,14 +65,18 @@ FUTURE_TOLERANCE_S = 60
 @dataclass(frozen=True, slots=True)
 class InteractionRecord:
     shop: str
-    user_id: str
+    user_id: str  # kinded: `c:<id>`, `v:<uuid>`, `i:<id>` (shopapp/events/identity.py)
     item_id: str
     interaction: str
     ts: float  # unix seconds, UTC
     event_id: str
-    # The browser's visitor id when the shopper is a logged-in customer (user_id is then the
-    # customer id): the link that ties their anonymous browsing to them (identity stitching).
+    # The browser's visitor id (`v:<uuid>`) when the shopper is a customer Shopify signed for
+    # (user_id is then `c:<id>`): the link that ties their anonymous browsing to them (identity
+    # stitching). Only a signed request can make one.
     visitor_id: str | None = None
+    # Shopify's order id of a purchase, when the event names it (the web pixel's checkout): how
+    # a redaction of a guest's order finds the visitor who placed it.
+    order_id: str | None = None
 
 
 def interaction_build(
@@ -74,10 +88,11 @@ def interaction_build(
     ts: float,
     event_id: str,
     visitor_id: str | None = None,
+    order_id: str | None = None,
 ) -> InteractionRecord:
     """The single gate every interaction passes: ids well-formed, kind known, time sane."""
     item_id = _product_id(item_id)
-    if not ID_RE.match(user_id):
+    if not is_user_id(user_id):
         raise EventError("invalid shopper id")
     if interaction not in INTERACTIONS:
         raise EventError(f"unknown interaction {interaction!r}")
@@ -85,7 +100,7 @@ def interaction_build(
         raise EventError("invalid event id")
     if not 0 < ts < 4102444800:  # 2100-01-01
         raise EventError("timestamp out of range")
-    if visitor_id is not None and (visitor_id == user_id or not ID_RE.match(visitor_id)):
+    if visitor_id is not None and (is_visitor(user_id) or not is_visitor(visitor_id)):
         visitor_id = None
     return InteractionRecord(
         shop=shop,
@@ -95,7 +110,12 @@ def interaction_build(
         ts=ts,
         event_id=event_id,
         visitor_id=visitor_id,
+        order_id=order_id if interaction == "purchase" and _is_order_id(order_id) else None,
     )
+
+
+def _is_order_id(order_id: str | None) -> bool:
+    return order_id is not None and order_id.isdigit() and len(order_id) <= 20
 
 
 def _product_id(raw: Any) -> str:
@@ -116,7 +136,7 @@ def _event_time(fields: Mapping[str, str], received_at: float) -> float:
         true = int(fields["ttm"]) / 1000 if "ttm" in fields else None
         created = int(fields["dtm"]) / 1000 if "dtm" in fields else None
         sent = int(fields["stm"]) / 1000 if "stm" in fields else None
-    except ValueError:
+    except (ValueError, OverflowError):  # not digits; more digits than a float holds
         raise EventError("ttm/dtm/stm must be integers (ms)") from None
     if true is not None:
         if true > received_at + FUTURE_TOLERANCE_S:
@@ -130,8 +150,15 @@ def _event_time(fields: Mapping[str, str], received_at: float) -> float:
     return ts
 
 
-def tp2_normalise(*, shop: str, raw: Any, received_at: float) -> list[InteractionRecord]:
+def tp2_normalise(
+    *, shop: str, raw: Any, received_at: float, customer: str | None = None
+) -> list[InteractionRecord]:
     """The interactions in one tracker event: none for a page view, one per product otherwise.
+
+    `customer` is the shopper id (`c:<id>`) Shopify signed for the request that carried the
+    event, if any: the event is then that customer's and its `duid` is linked to them. The
+    event's own `uid` is never read: nothing a browser sends can name a customer. Otherwise the
+    shopper is the visitor the event's `duid` (a UUID) names.
 
     Raises EventError with the reason when the event is invalid.
     """
@@ -144,13 +171,13 @@ def tp2_normalise(*, shop: str, raw: Any, received_at: float) -> list[Interactio
     if fields["e"] != "ue":
         return []  # page views, pings and structured events carry no product interaction
     event_id = _event_uuid(fields.get("eid"))
-    user_id = fields.get("uid") or fields.get("duid")
-    if not user_id:
-        raise EventError("no shopper id (uid or duid)")
+    user_id, visitor_id = _shopper(fields.get("duid"), customer)
     ts = _event_time(fields, received_at)
     envelope = self_describing(json_field(fields, "ue_pr", "ue_px"), what="ue_pr")
     event = self_describing(envelope.data, what="unstruct_event data")
-    pairs = _interactions_of(event, _entities(fields))
+    entities = _entities(fields)
+    pairs = _interactions_of(event, entities)
+    order_id = _order_id(entities)
     return [
         interaction_build(
             shop=shop,
@@ -159,10 +186,35 @@ def tp2_normalise(*, shop: str, raw: Any, received_at: float) -> list[Interactio
             interaction=kind,
             ts=ts,
             event_id=event_id if n == 0 else f"{event_id}:{n}",
-            visitor_id=fields.get("duid") if fields.get("uid") else None,
+            visitor_id=visitor_id,
+            order_id=order_id,
         )
         for n, (kind, item) in enumerate(pairs)
     ]
+
+
+def _order_id(entities: list[SelfDescribing]) -> str | None:
+    for entity in entities:
+        if entity.schema == TRANSACTION_ENTITY and isinstance(entity.data, dict):
+            found = ORDER_ID_RE.match(str(entity.data.get("transaction_id", "")))
+            if found:
+                return found.group(1)
+    return None
+
+
+def _shopper(duid: str | None, customer: str | None) -> tuple[str, str | None]:
+    """(the shopper, the visitor to link to them): the signed customer if any, else the visitor."""
+    try:
+        visitor = visitor_user(duid) if duid else None
+    except IdentityError as exc:
+        if customer is None:
+            raise EventError(str(exc)) from None
+        visitor = None  # the customer is vouched for; only the link is lost
+    if customer is not None:
+        return customer, visitor
+    if visitor is None:
+        raise EventError("no shopper id (duid)")
+    return visitor, None
 
 
 def _event_uuid(eid: str | None) -> str:
@@ -215,18 +267,27 @@ def _interactions_of(
 def offline_normalise(*, shop: str, row: Mapping[str, Any]) -> InteractionRecord:
     """One row of an offline export: `user_id,item_id,interaction_type,timestamp`.
 
-    The event id is a digest of the row, so importing the same file twice adds nothing.
+    A `user_id` of `gid://shopify/Customer/<id>` is that customer; anything else (an email,
+    another system's id) is an imported id (`i:…`): training data, never served to anyone.
+    The event id is a digest of the row as written, so importing the same file twice adds nothing.
     """
     try:
-        user_id, item_id = str(row["user_id"]).strip(), str(row["item_id"]).strip()
+        raw_user, item_id = row["user_id"], str(row["item_id"]).strip()
         kind_raw, ts_raw = str(row["interaction_type"]).strip().lower(), row["timestamp"]
     except KeyError as exc:
         raise EventError(f"missing column {exc.args[0]!r}") from None
+    if raw_user is None or row["item_id"] is None or ts_raw is None:
+        raise EventError("row has fewer columns than the header")
+    try:
+        user_id = imported_user(raw_user)
+    except IdentityError as exc:
+        raise EventError(str(exc)) from None
     kind = OFFLINE_ALIASES.get(kind_raw)
     if kind is None:
         raise EventError(f"unknown interaction_type {kind_raw!r}")
     ts = _offline_time(ts_raw)
-    digest = hashlib.sha256(f"{shop}|{user_id}|{item_id}|{kind}|{ts}".encode()).hexdigest()
+    as_written = str(raw_user).strip()
+    digest = hashlib.sha256(f"{shop}|{as_written}|{item_id}|{kind}|{ts}".encode()).hexdigest()
     return interaction_build(
         shop=shop,
         user_id=user_id,

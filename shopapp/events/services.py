@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from shopapp.events.models import IdentityLink, Interaction
+from shopapp.events.identity import IdentityError, customer_user
+from shopapp.events.models import IdentityLink, Interaction, OrderShopper
 from shopapp.events.normalise import (
     INTENT,
     InteractionRecord,
@@ -25,6 +27,8 @@ from shopapp.redis import get_redis
 from shopapp.shops.models import Shop
 from shopapp.shops.selectors import shop_config_get
 
+log = logging.getLogger(__name__)
+
 
 def tracker_events_ingest(*, shop: str, batches: Sequence[Batch]) -> list[str]:
     """Collector batches: normalise each event, keep the rejected ones with their reason, record
@@ -34,9 +38,16 @@ def tracker_events_ingest(*, shop: str, batches: Sequence[Batch]) -> list[str]:
     for batch in batches:
         for raw in batch.events:
             try:
-                records.extend(tp2_normalise(shop=shop, raw=raw, received_at=batch.received_at))
+                records.extend(
+                    tp2_normalise(
+                        shop=shop, raw=raw, received_at=batch.received_at, customer=batch.customer
+                    )
+                )
             except EventError as exc:
                 rejected.append((str(exc), raw))
+            except Exception:  # a bug, never the batch's loss: the consumer has acked the batch
+                log.exception("normalising one event for %s failed", shop)
+                rejected.append(("internal error while normalising (logged)", raw))
     rejections_record(shop=shop, rejected=rejected)
     return interactions_ingest(shop=shop, records=records)
 
@@ -79,6 +90,7 @@ def interactions_ingest(*, shop: str, records: Sequence[InteractionRecord]) -> l
         )
     _history_append(shop_id=config.shop_id, records=records)
     _identities_link(shop_id=config.shop_id, records=records)
+    _order_shoppers_record(shop_id=config.shop_id, records=records)
     trending_count(r=r, shop=shop, records=records)
     return sorted(set(by_user) | {customer for _, customer in logins})
 
@@ -112,6 +124,15 @@ def _identities_link(*, shop_id: int, records: Sequence[InteractionRecord]) -> N
     if pairs:
         IdentityLink.objects.bulk_create(
             [IdentityLink(shop_id=shop_id, visitor_id=v, customer_id=c) for v, c in pairs],
+            ignore_conflicts=True,
+        )
+
+
+def _order_shoppers_record(*, shop_id: int, records: Sequence[InteractionRecord]) -> None:
+    pairs = {(rec.order_id, rec.user_id) for rec in records if rec.order_id}
+    if pairs:
+        OrderShopper.objects.bulk_create(
+            [OrderShopper(shop_id=shop_id, order_id=o, user_id=u) for o, u in pairs],
             ignore_conflicts=True,
         )
 
@@ -154,14 +175,15 @@ def order_purchases_record(*, shop: str, payload: Mapping[str, Any]) -> int:
             records.append(
                 interaction_build(
                     shop=shop,
-                    user_id=str(customer["id"]),
+                    user_id=customer_user(customer["id"]),
                     item_id=str(line["product_id"]),
                     interaction="purchase",
                     ts=ts,
                     event_id=f"order-{order_id}-{line.get('id', line['product_id'])}",
+                    order_id=str(order_id),
                 )
             )
-        except EventError:
+        except (EventError, IdentityError):
             continue
     interactions_ingest(shop=shop, records=records)
     return len(records)

@@ -23,12 +23,15 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from redis.exceptions import RedisError
 
-from shopapp.events.stream import Batch, events_append
-from shopapp.events.tp2 import PayloadError, payload_parse
+from shopapp.events.identity import IdentityError, customer_user, visitor_user
+from shopapp.events.stream import Batch, Refusal, events_append
+from shopapp.events.tp2 import PayloadError, payload_parse, query_event
 from shopapp.redis import get_redis
 from shopapp.shopify.signatures import ProxyRequest, SignatureRejected, app_proxy_verify
 from shopapp.shops.selectors import ShopConfig, shop_config_cached
+from shopapp.web.clientaddr import client_address
 from shopapp.web.cors import with_cors
+from shopapp.web.origin import origin_refusal
 
 log = logging.getLogger(__name__)
 GIF = (
@@ -57,7 +60,7 @@ def pixel(request: HttpRequest, key: str | None = None) -> HttpResponse:
     shop = _identify_direct(request, key)
     if isinstance(shop, HttpResponse):
         return shop
-    return _gif(request, _collect(request, [_get_event(request)], shop, proxy=None))
+    return _get(request, shop, proxy=None)
 
 
 @csrf_exempt
@@ -74,7 +77,7 @@ def proxy_pixel(request: HttpRequest) -> HttpResponse:
     if isinstance(verified, HttpResponse):
         return verified
     shop, proxy = verified
-    return _gif(request, _collect(request, [_get_event(request)], shop, proxy=proxy))
+    return _get(request, shop, proxy=proxy)
 
 
 def _identify_direct(request: HttpRequest, key: str | None) -> ShopConfig | HttpResponse:
@@ -82,11 +85,9 @@ def _identify_direct(request: HttpRequest, key: str | None) -> ShopConfig | Http
     shop = shop_config_cached(key=key) if key else None
     if shop is None:
         return _answer(request, 404, {"error": "unknown tracking key"})
-    origin = request.headers.get("Origin")
-    # "null" is the opaque origin of sandboxed code such as Shopify's strict web-pixel worker. The
-    # key is public anyway: the Origin check only stops other websites' visitors' browsers.
-    if origin is not None and origin != "null" and origin not in shop.allowed_origins:
-        return _answer(request, 403, {"error": f"origin {origin} may not post for this shop"})
+    refusal = origin_refusal(request, shop.allowed_origins)  # what Origin/Referer may be: origin.py
+    if refusal is not None:
+        return _answer(request, 403, {"error": refusal})
     return _usable(request, shop)
 
 
@@ -111,9 +112,17 @@ def _usable(request: HttpRequest, shop: ShopConfig) -> ShopConfig | HttpResponse
     return shop
 
 
+def _get(request: HttpRequest, shop: ShopConfig, proxy: ProxyRequest | None) -> HttpResponse:
+    try:
+        event = _get_event(request)
+    except PayloadError as exc:
+        return _answer(request, 400, {"error": str(exc)})
+    return _gif(request, _collect(request, [event], shop, proxy=proxy))
+
+
 def _get_event(request: HttpRequest) -> dict[str, str]:
     proxy_params = {"shop", "logged_in_customer_id", "path_prefix", "timestamp", "signature", "tk"}
-    return {k: v for k, v in request.GET.dict().items() if k not in proxy_params}
+    return query_event({k: v for k, v in request.GET.dict().items() if k not in proxy_params})
 
 
 def _gif(request: HttpRequest, response: HttpResponse) -> HttpResponse:
@@ -134,7 +143,11 @@ def _post(request: HttpRequest, shop: ShopConfig, proxy: ProxyRequest | None) ->
     if length > settings.COLLECTOR_MAX_BODY_BYTES:
         return _answer(request, 413, {"error": f"body over {settings.COLLECTOR_MAX_BODY_BYTES} B"})
     try:
-        events = payload_parse(request.body, max_events=settings.COLLECTOR_MAX_EVENTS)
+        events = payload_parse(
+            request.body,
+            max_events=settings.COLLECTOR_MAX_EVENTS,
+            max_bytes=settings.COLLECTOR_MAX_BODY_BYTES,
+        )
     except PayloadError as exc:
         return _answer(request, 400, {"error": str(exc)})
     return _collect(request, events, shop, proxy=proxy)
@@ -148,47 +161,84 @@ def _collect(
     What each event means is the ingest worker's business: it normalises them and keeps the
     invalid ones with their reason (Snowplow's collector/enrich split); this stays one round trip.
     """
-    # Only a request Shopify signed can say which customer this is (its logged_in_customer_id);
-    # on the direct path anyone can post anything, so a `uid` there is dropped: it could put a
-    # stranger's browsing into a customer's history, list and metaobject. Purchases of logged-in
-    # customers arrive signed anyway (orders/create webhooks).
-    customer = proxy.logged_in_customer_id if proxy is not None else None
-    events = [_as_customer(raw, customer) for raw in events]
-    events = [raw for raw in events if isinstance(raw, dict)]
+    # Only a request Shopify signed can say which customer this is (its logged_in_customer_id),
+    # and it says so for the whole batch; an event's own `uid` is never read (and not kept), so
+    # no one can post as a customer: shopapp/events/identity.py.
+    customer = _signed_customer(proxy)
+    if isinstance(customer, HttpResponse):
+        return customer
+    events = [_without_uid(raw) for raw in events if isinstance(raw, dict)]
     if not events:
         return _answer(request, 400, {"error": "no event is an object"})
-    batch = Batch(shop=shop.domain, events=events, received_at=time.time())
+    batch = Batch(shop=shop.domain, events=events, received_at=time.time(), customer=customer)
     try:
-        retry_after = events_append(
-            r=get_redis(),
-            batch=batch,
-            per_shopper=_shoppers(events),
-            shop_limit=settings.COLLECTOR_RATE_PER_SHOP,
-            shopper_limit=settings.COLLECTOR_RATE_PER_SHOPPER,
-        )
+        refused = _append(request, batch, customer, via_app_proxy=proxy is not None)
     except RedisError:
         log.exception("event log unreachable")
         return _answer(request, 503, {"error": "queue unavailable, retry"})
-    if retry_after is not None:
+    if refused is not None:
         return _answer(
             request,
             429,
-            {"error": "rate limit exceeded, retry later"},
-            headers={"Retry-After": str(retry_after)},
+            {"error": "rate limit exceeded, retry later", "limit": refused.limit},
+            headers={"Retry-After": str(refused.retry_after)},
         )
     return _answer(request, 200, {"accepted": len(events)})
 
 
-def _shoppers(events: list[dict[str, Any]]) -> Counter[str]:
-    return Counter(str(raw.get("uid") or raw.get("duid") or "-") for raw in events)
+def _append(
+    request: HttpRequest, batch: Batch, customer: str | None, *, via_app_proxy: bool
+) -> Refusal | None:
+    """Every limit checked, then counted and the batch appended: one round trip (stream.py)."""
+    return events_append(
+        r=get_redis(),
+        batch=batch,
+        per_shopper=_shoppers(batch.events, customer),
+        shop_limit=settings.COLLECTOR_RATE_PER_SHOP,
+        shopper_limit=settings.COLLECTOR_RATE_PER_SHOPPER,
+        # The shopper id is the client's to choose, its address is not (clientaddr.py).
+        address=client_address(request, via_app_proxy=via_app_proxy),
+        visitors=_visitor_ids(batch.events),
+        address_limit=settings.COLLECTOR_RATE_PER_ADDRESS,
+        new_visitor_limit=settings.COLLECTOR_NEW_VISITORS_PER_ADDRESS,
+    )
 
 
-def _as_customer(raw: Any, customer_id: str | None) -> Any:
-    """Only Shopify (the app proxy) says who is logged in: its customer id replaces the client's
-    `uid`, and without one any `uid` is dropped."""
-    if not isinstance(raw, dict) or (customer_id is None and "uid" not in raw):
-        return raw  # the common case on the direct path: nothing to change, nothing copied
-    trusted = {k: v for k, v in raw.items() if k != "uid"}
-    if customer_id:
-        trusted["uid"] = customer_id
-    return trusted
+def _visitor_ids(events: list[dict[str, Any]]) -> set[str]:
+    """The visitor ids the events bring, for the new-visitor cap; a `duid` that is not a UUID
+    names no visitor (ingest rejects its event) and creates nothing to bound."""
+    ids = set()
+    for duid in {str(raw.get("duid") or "") for raw in events}:
+        try:
+            ids.add(visitor_user(duid))
+        except IdentityError:
+            continue
+    return ids
+
+
+def _shoppers(events: list[dict[str, Any]], customer: str | None) -> Counter[str]:
+    """Events per shopper, for the per-shopper limit: the signed customer, else the visitor each
+    `duid` names (`-` for events that name none: ingest rejects them)."""
+    if customer is not None:
+        return Counter({customer: len(events)})
+    return Counter(_visitor_or_none(raw.get("duid")) for raw in events)
+
+
+def _visitor_or_none(duid: object) -> str:
+    try:
+        return visitor_user(duid)
+    except IdentityError:
+        return "-"
+
+
+def _signed_customer(proxy: ProxyRequest | None) -> str | HttpResponse | None:
+    if proxy is None or not proxy.logged_in_customer_id:
+        return None
+    try:
+        return customer_user(proxy.logged_in_customer_id)
+    except IdentityError:
+        return JsonResponse({"error": "logged_in_customer_id is not a customer id"}, status=400)
+
+
+def _without_uid(raw: dict[str, Any]) -> dict[str, Any]:
+    return raw if "uid" not in raw else {k: v for k, v in raw.items() if k != "uid"}

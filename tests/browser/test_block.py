@@ -87,7 +87,7 @@ def test_after_three_shoe_views_the_next_page_opens_with_shoes(
         for pid in ("101", "102", "103"):
             page.goto(f"{live_server.url}/products/p{pid}")
             page.wait_for_load_state("load")
-        visitor = page.evaluate("window.slipstream.visitorId()")
+        visitor = "v:" + page.evaluate("window.slipstream.visitorId()")
         page.goto(f"{live_server.url}/demo/store/")  # leaving the page sends the last view
         wait_until(
             page,

@@ -65,7 +65,7 @@ def test_views_and_add_to_cart_arrive_exactly_once_through_a_collector_outage(
             wait_until(
                 page, lambda: answers.count(503) >= 3, "the tracker to retry into the outage"
             )
-        visitor = page.evaluate("window.slipstream.visitorId()")
+        visitor = "v:" + page.evaluate("window.slipstream.visitorId()")
         expected = Counter({("101", "view"): 2, ("101", "cart"): 1})  # two page loads, one add
         wait_until(
             page, lambda: _history(visitor) == expected, "every interaction downstream", timeout=60

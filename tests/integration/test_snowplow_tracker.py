@@ -12,7 +12,7 @@ from snowplow_tracker.events import PageView, SelfDescribing
 from shopapp.events.normalise import tp2_normalise
 from shopapp.events.stream import STREAM, batch_decode
 from shopapp.redis import get_redis
-from tests.tp2 import ACTION, PRODUCT
+from tests.tp2 import ACTION, PRODUCT, duid_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -62,8 +62,9 @@ def test_the_real_python_tracker_is_understood_exactly(
         method=method,
         emitter_config=EmitterConfiguration(batch_size=batch_size),
     )
-    _track(tracker, shop, visitor=f"visitor-{method}")
+    visitor = duid_for(f"visitor-{method}")
+    _track(tracker, shop, visitor=visitor)
     Snowplow.remove_tracker(tracker)
-    user = f"visitor-{method}"
+    user = f"v:{visitor}"
     assert _logged() == [(batch_size, user, "41", "view"), (batch_size, user, "42", "cart")]
     get_redis().delete(STREAM)

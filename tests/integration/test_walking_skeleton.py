@@ -24,6 +24,7 @@ from shopapp.recs.services import products_upsert
 from shopapp.redis import get_redis
 from shopapp.shopify.signatures import app_proxy_sign
 from shopapp.shops.models import ShopSettings
+from tests.tp2 import duid_for
 from tests.workers_process import pipeline_processes, worker_env
 from workers.tasks import refresh_popular_lists
 
@@ -58,7 +59,7 @@ def _track_two_product_views(endpoint: str, shop: str) -> None:
         app_id=shop,
         emitter_config=EmitterConfiguration(batch_size=3),
     )
-    subject = Subject().set_platform("web").set_domain_user_id("visitor-1")
+    subject = Subject().set_platform("web").set_domain_user_id(duid_for("visitor-1"))
     tracker.track(PageView(page_url=f"https://{shop}/", event_subject=subject))
     for item, price in (("101", 12.5), ("103", 30.0)):
         tracker.track(
@@ -118,9 +119,9 @@ def test_tracker_event_becomes_a_recommendation_served_by_the_app_proxy(
 
     with pipeline_processes(env=env, log_dir=tmp_path, queues="ingest,recommend"):
         _track_two_product_views(f"{live_server.url}/t/{tracking_key}", shop)
-        body = _poll_proxy(shop, "visitor-1")
+        body = _poll_proxy(shop, duid_for("visitor-1"))
         refresh_popular_lists.delay()  # what beat runs every minute
-        newcomer = _poll_proxy(shop, "first-visit")
+        newcomer = _poll_proxy(shop, duid_for("first-visit"))
 
     # The two viewed products and the out-of-stock one are excluded; the rest by popularity.
     assert [i["item_id"] for i in body["items"]] == ["105", "102"]
@@ -129,10 +130,11 @@ def test_tracker_event_becomes_a_recommendation_served_by_the_app_proxy(
     assert body["model_version"] == f"slipstream-popularity/{version}"
     # A shopper with no history of their own gets the shop-wide list, still without 104.
     assert [i["item_id"] for i in newcomer["items"]] == ["105", "101", "103"]
-    window = window_read(r=get_redis(), shop=shop, user_id="visitor-1")
+    visitor = f"v:{duid_for('visitor-1')}"
+    window = window_read(r=get_redis(), shop=shop, user_id=visitor)
     assert [(e.item_id, e.interaction) for e in window] == [("101", "view"), ("103", "view")]
     history = Interaction.objects.filter(shop__domain=shop).order_by("ts", "item_id")
     assert list(history.values_list("user_id", "item_id", "interaction")) == [
-        ("visitor-1", "101", "view"),
-        ("visitor-1", "103", "view"),
+        (visitor, "101", "view"),
+        (visitor, "103", "view"),
     ]

@@ -59,9 +59,12 @@ def test_one_read_becomes_one_task_per_shop_and_leaves_the_log_empty() -> None:
     assert _tasks() == [
         (
             "a.myshopify.com",
-            [{"events": [a1], "received_at": 10.0}, {"events": [a2], "received_at": 12.0}],
+            [
+                {"events": [a1], "received_at": 10.0, "customer": None},
+                {"events": [a2], "received_at": 12.0, "customer": None},
+            ],
         ),
-        ("b.myshopify.com", [{"events": [b1], "received_at": 11.0}]),
+        ("b.myshopify.com", [{"events": [b1], "received_at": 11.0, "customer": None}]),
     ]
     assert get_redis().xlen(STREAM) == 0  # acknowledged and deleted
 
@@ -72,7 +75,9 @@ def test_entries_a_dead_consumer_never_acknowledged_are_claimed(monkeypatch: Any
     assert get_redis().lrange("ingest", 0, -1) == []  # it read them, then died before queuing
     monkeypatch.setattr(consumer, "STALE_MS", 0)
     assert consume_once(consumer="c2", claim=True) == 1
-    assert _tasks() == [("a.myshopify.com", [{"events": batch.events, "received_at": 10.0}])]
+    assert _tasks() == [
+        ("a.myshopify.com", [{"events": batch.events, "received_at": 10.0, "customer": None}])
+    ]
     assert get_redis().xlen(STREAM) == 0
 
 
@@ -81,4 +86,6 @@ def test_a_consumer_whose_group_vanished_recreates_it_and_goes_on() -> None:
     consume_step(consumer="c1", claim=False)  # NOGROUP: recreates the group
     _append("a.myshopify.com", [{"e": "pv"}], 10.0)
     consume_step(consumer="c1", claim=False)
-    assert _tasks() == [("a.myshopify.com", [{"events": [{"e": "pv"}], "received_at": 10.0}])]
+    assert _tasks() == [
+        ("a.myshopify.com", [{"events": [{"e": "pv"}], "received_at": 10.0, "customer": None}])
+    ]

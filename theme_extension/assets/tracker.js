@@ -8,7 +8,6 @@
  *   shop        string  the shop's myshopify domain, sent as `aid`   (default: location.hostname)
  *   endpoint    string  where batches are POSTed                     (default: "/apps/slipstream/tp2")
  *   product     {id, category, price, currency} | null   the product on a product page
- *   customerId  string | null   the logged-in Shopify customer id, sent as `uid`
  *   enabled     boolean         false turns tracking off               (default: true)
  *
  * API (window.slipstream): track(kind, data), flush(), visitorId(), consent().
@@ -23,8 +22,9 @@
  * with jitter. On pagehide / visibilitychange→hidden the queue goes out with sendBeacon (fetch keepalive as
  * fallback) and stays queued, since a beacon's answer is never seen: the next page resends it.
  * Resends can duplicate events: the pipeline de-duplicates on `eid`.
- * Identity travels in `duid`/`uid`, so requests omit credentials. (sendBeacon cannot omit same-origin
- * cookies; the Shopify app proxy strips the Cookie header before it reaches us.)
+ * Identity travels in `duid` (a random UUID), so requests omit credentials; who is logged in is Shopify's to
+ * say, which the app proxy's signature does. (sendBeacon cannot omit same-origin cookies; the Shopify app
+ * proxy strips the Cookie header before it reaches us.)
  * Consent: with Shopify's Customer Privacy API present, nothing is stored or sent unless
  * analyticsProcessingAllowed(); without it (a non-Shopify page) tracking is allowed.
  */
@@ -131,7 +131,7 @@
   // ---- identity: duid (first-party, 1 year, cookie + localStorage) and session (30 min idle) ----
   function visitorId(create) {
     let id = cookie(IDKEY) || get(IDKEY);
-    if (!/^[\w-]{8,64}$/.test(id || '')) id = null;
+    if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id || '')) id = null;
     if (!id && !create) return '';
     id = id || uuid();
     cookie(IDKEY, id, 31536000);
@@ -182,7 +182,6 @@
     return {
       shop: str(pick('shop') || loc.hostname),
       endpoint: str(pick('endpoint') || '/apps/slipstream/tp2', 2000),
-      customerId: str(pick('customerId')),
       enabled: pick('enabled') !== false,
       currency: (p && p.currency) || (S && S.currency && S.currency.active) || '',
       product: p && p.id != null && p.id !== '' ? p : null,
@@ -260,7 +259,6 @@
     ev.duid = visitorId(true);
     ev.sid = s.id;
     ev.vid = s.n;
-    ev.uid = cfg.customerId;
     for (const k in ev) {
       if (ev[k] == null || ev[k] === '') delete ev[k];
       else ev[k] = String(ev[k]);

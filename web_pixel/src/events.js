@@ -3,12 +3,16 @@
  * no randomness, so the same Shopify event always gives the same payload (docs/collector-protocol.md).
  *
  *   checkout_completed     → e=ue, snowplow_ecommerce_action {type: "transaction"}, one product entity per line
+ *                            and a transaction entity naming Shopify's order id (how a guest's redaction finds them)
  *   product_added_to_cart  → e=ue, snowplow_ecommerce_action {type: "add_to_cart"}, the one product entity
  *
  * Event shapes: @shopify/web-pixels-extension types (src/types/PixelEvents/index.ts) and
  * https://shopify.dev/docs/api/web-pixels-api/standard-events. Every tp2 value is a string
  * (payload_data 1-0-4 is strict). `eid` is a name-based UUID (v5, SHA-1) of Shopify's event id, so a
  * re-sent pixel event de-duplicates downstream.
+ *
+ * Identity: only the visitor id (`duid`, our tracker's first-party UUID) is sent. A browser cannot name a
+ * customer (the collector ignores `uid`); logged-in customers' purchases arrive signed, as orders/create.
  */
 
 export const TRACKER_VERSION = 'js-slipstream-pixel-0.1';
@@ -19,10 +23,12 @@ export const UE_SCHEMA = SP + '/unstruct_event/jsonschema/1-0-0';
 export const CONTEXTS_SCHEMA = SP + '/contexts/jsonschema/1-0-0';
 export const ACTION_SCHEMA = EC + 'snowplow_ecommerce_action/jsonschema/1-0-2';
 export const PRODUCT_SCHEMA = EC + 'product/jsonschema/1-0-0';
+export const TRANSACTION_SCHEMA = EC + 'transaction/jsonschema/1-0-0';
 /** Fixed namespace of our event ids: uuid5(EID_NAMESPACE, shopifyEvent.id). Never change it. */
 export const EID_NAMESPACE = '5e7bb674-4541-48bb-8d78-b8183c03560b';
 
-const ID_RE = /^[A-Za-z0-9_.:@-]{1,128}$/; // the collector's shopper-id rule (shopapp/events/normalise.py)
+// The collector's visitor-id rule (shopapp/events/identity.py): a UUID, as our tracker makes them.
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const GID_RE = /^gid:\/\/shopify\/[A-Za-z]+\/(\d+)(?:\?.*)?$/;
 
 const sd = (schema, data) => ({ schema, data });
@@ -54,6 +60,22 @@ export function productEntity(variant, quantity, fallbackCurrency) {
   return entity;
 }
 
+/** The transaction entity of a completed checkout, or null when Shopify named no order. */
+export function transactionEntity(checkout, products) {
+  const orderId = numericId(checkout.order && checkout.order.id);
+  if (!orderId) return null;
+  const total = checkout.totalPrice || {};
+  const cur = str(total.currencyCode || checkout.currencyCode, 3).toUpperCase();
+  const gateway = Array.isArray(checkout.transactions) && checkout.transactions[0] && checkout.transactions[0].gateway;
+  return {
+    transaction_id: orderId,
+    revenue: money(total.amount),
+    currency: /^[A-Z]{3}$/.test(cur) ? cur : 'XXX',
+    payment_method: str(gateway || 'unknown'),
+    total_quantity: products.reduce((n, p) => n + (p.quantity || 0), 0),
+  };
+}
+
 /** Products of a Shopify event we track, with the ecommerce action type; null for anything else. */
 export function productsOf(event) {
   const data = (event && event.data) || {};
@@ -65,7 +87,7 @@ export function productsOf(event) {
       const products = lines
         .map((l) => l && productEntity(l.variant || l.merchandise, l.quantity, checkout.currencyCode))
         .filter(Boolean);
-      return { type: 'transaction', products };
+      return { type: 'transaction', products, transaction: transactionEntity(checkout, products) };
     }
     case 'product_added_to_cart': {
       const line = data.cartLine;
@@ -78,31 +100,22 @@ export function productsOf(event) {
   }
 }
 
-/** The shopper's customer id (numeric part): the pixel's init customer, else the order's customer. */
-export function customerId(init, event) {
-  const fromInit = init && init.data && init.data.customer && init.data.customer.id;
-  const checkout = event && event.data && event.data.checkout;
-  const fromOrder = checkout && checkout.order && checkout.order.customer && checkout.order.customer.id;
-  return numericId(fromInit) || numericId(fromOrder);
-}
-
 /** Our storefront tracker's visitor id (the `_ss_id` cookie value), or "" when absent or malformed. */
 export function visitorId(cookieValue) {
   const v = cookieValue == null ? '' : String(cookieValue).trim();
-  return ID_RE.test(v) ? v : '';
+  return UUID_RE.test(v) ? v.toLowerCase() : '';
 }
 
 /**
  * One Shopify event → a list of tp2 events (zero or one). Zero when the event is not one we track, names
- * no product, or has no shopper (neither `duid` nor `uid`: the collector would reject it).
- * ctx: {shop, duid, uid}. `stm` is left to the sender (see payloadBody).
+ * no product, or has no visitor id (the collector would reject it).
+ * ctx: {shop, duid}. `stm` is left to the sender (see payloadBody).
  */
 export function buildEvents(event, ctx) {
   const what = productsOf(event);
   if (!what || !what.products.length) return [];
   const duid = visitorId(ctx && ctx.duid);
-  const uid = numericId(ctx && ctx.uid);
-  if (!duid && !uid) return [];
+  if (!duid) return [];
   const eventId = event && event.id != null ? String(event.id) : '';
   if (!eventId) return [];
   const ev = {
@@ -112,15 +125,19 @@ export function buildEvents(event, ctx) {
     p: 'web',
     aid: str(ctx.shop),
     ue_pr: JSON.stringify(sd(UE_SCHEMA, sd(ACTION_SCHEMA, { type: what.type }))),
-    co: JSON.stringify(sd(CONTEXTS_SCHEMA, what.products.map((p) => sd(PRODUCT_SCHEMA, p)))),
+    co: JSON.stringify(sd(CONTEXTS_SCHEMA, entities(what))),
+    duid,
   };
   const dtm = Date.parse(event.timestamp);
   if (Number.isFinite(dtm)) ev.dtm = String(dtm);
-  if (duid) ev.duid = duid;
-  if (uid) ev.uid = uid;
   const loc = event.context && event.context.document && event.context.document.location;
   if (loc && loc.href) ev.url = str(loc.href, 4096);
   return [ev];
+}
+
+function entities(what) {
+  const all = what.products.map((p) => sd(PRODUCT_SCHEMA, p));
+  return what.transaction ? [...all, sd(TRANSACTION_SCHEMA, what.transaction)] : all;
 }
 
 /** The POST body for a batch, with `stm` (device sent time, ms) set on copies of the events. */

@@ -7,7 +7,7 @@
  * POSTs each to settings.collectorUrl: one retry after a short backoff on a network error, 408, 429 or
  * 5xx; other answers are final (the collector's 400/404/413 will never succeed). Never throws.
  */
-import { buildEvents, customerId, payloadBody } from './events.js';
+import { buildEvents, payloadBody } from './events.js';
 
 export const SUBSCRIBED = ['checkout_completed'];
 export const CART_EVENT = 'product_added_to_cart'; // only with settings.trackCarts === "true"
@@ -46,7 +46,7 @@ export function pixel(api, deps = {}) {
         const res = await doFetch(url, {
           method: 'POST',
           keepalive: true,
-          credentials: 'omit', // identity travels in duid/uid; no cookies for the collector's domain
+          credentials: 'omit', // identity travels in duid; no cookies for the collector's domain
           headers: { 'Content-Type': CONTENT_TYPE },
           body: payloadBody(events, now()), // stm: the time of this attempt
         });
@@ -64,7 +64,7 @@ export function pixel(api, deps = {}) {
       try {
         duid = (browser && (await browser.cookie.get(VISITOR_COOKIE))) || '';
       } catch (e) {}
-      const events = buildEvents(event, { shop, duid, uid: customerId(init, event) });
+      const events = buildEvents(event, { shop, duid });
       return events.length ? await post(events) : false;
     } catch (e) {
       return false;

@@ -9,7 +9,6 @@ import { createHash } from 'node:crypto';
 
 import {
   buildEvents,
-  customerId,
   EID_NAMESPACE,
   numericId,
   payloadBody,
@@ -98,7 +97,7 @@ const addedToCart = () => ({
 
 const P = 'iglu:com.snowplowanalytics.snowplow';
 
-test('checkout_completed → one transaction event with a product entity per line item', () => {
+test('checkout_completed → one transaction event with a product entity per line item and the order', () => {
   const events = buildEvents(checkoutCompleted(), { shop: SHOP, duid: DUID, uid: '6021' });
   assert.deepEqual(events, [
     {
@@ -108,8 +107,7 @@ test('checkout_completed → one transaction event with a product entity per lin
       p: 'web',
       aid: SHOP,
       dtm: '1795342530250',
-      duid: DUID,
-      uid: '6021',
+      duid: DUID, // and no uid: a browser cannot name a customer
       url: 'https://demo.myshopify.com/checkouts/cn/abc123/thank-you',
       ue_pr:
         '{"schema":"iglu:com.snowplowanalytics.snowplow/unstruct_event/jsonschema/1-0-0",' +
@@ -120,7 +118,9 @@ test('checkout_completed → one transaction event with a product entity per lin
         '{"schema":"iglu:com.snowplowanalytics.snowplow.ecommerce/product/jsonschema/1-0-0",' +
         '"data":{"id":"7001","category":"Shirts","price":12.5,"currency":"USD","quantity":2}},' +
         '{"schema":"iglu:com.snowplowanalytics.snowplow.ecommerce/product/jsonschema/1-0-0",' +
-        '"data":{"id":"7002","category":"","price":24.5,"currency":"USD","quantity":1}}]}',
+        '"data":{"id":"7002","category":"","price":24.5,"currency":"USD","quantity":1}},' +
+        '{"schema":"iglu:com.snowplowanalytics.snowplow.ecommerce/transaction/jsonschema/1-0-0",' +
+        '"data":{"transaction_id":"5550001","revenue":54,"currency":"USD","payment_method":"unknown","total_quantity":3}}]}',
     },
   ]);
   const [ev] = events;
@@ -129,7 +129,7 @@ test('checkout_completed → one transaction event with a product entity per lin
     schema: `${P}/unstruct_event/jsonschema/1-0-0`,
     data: { schema: `${P}.ecommerce/snowplow_ecommerce_action/jsonschema/1-0-2`, data: { type: 'transaction' } },
   });
-  assert.deepEqual(JSON.parse(ev.co).data.map((x) => x.data.id), ['7001', '7002']); // GIDs stripped
+  assert.deepEqual(JSON.parse(ev.co).data.map((x) => x.data.id || x.data.transaction_id), ['7001', '7002', '5550001']); // GIDs stripped
   assert.equal(Date.parse('2026-11-22T10:15:30.250Z'), 1795342530250);
 });
 
@@ -161,7 +161,7 @@ test('product_added_to_cart → one add_to_cart event with the one product entit
 
 test('eid: deterministic UUID v5 of the Shopify event id', () => {
   const a = buildEvents(checkoutCompleted(), { shop: SHOP, duid: DUID })[0].eid;
-  const b = buildEvents(checkoutCompleted(), { shop: SHOP, uid: '6021' })[0].eid; // re-sent, other identity
+  const b = buildEvents(checkoutCompleted(), { shop: SHOP, duid: DUID.toUpperCase() })[0].eid; // re-sent
   const c = buildEvents(addedToCart(), { shop: SHOP, duid: DUID })[0].eid;
   assert.equal(a, b);
   assert.notEqual(a, c);
@@ -180,10 +180,12 @@ test('sha1 matches node:crypto, including multi-block and non-ASCII input', () =
   }
 });
 
-test('no duid and no uid → nothing to send', () => {
+test('no visitor id (a UUID) → nothing to send, whatever customer id is at hand', () => {
   assert.deepEqual(buildEvents(checkoutCompleted(), { shop: SHOP }), []);
-  assert.deepEqual(buildEvents(addedToCart(), { shop: SHOP, duid: '', uid: '' }), []);
-  assert.deepEqual(buildEvents(addedToCart(), { shop: SHOP, duid: 'bad id;', uid: 'not-a-number' }), []);
+  assert.deepEqual(buildEvents(addedToCart(), { shop: SHOP, duid: '', uid: '6021' }), []);
+  assert.deepEqual(buildEvents(addedToCart(), { shop: SHOP, duid: '6021' }), []);
+  assert.deepEqual(buildEvents(addedToCart(), { shop: SHOP, duid: 'bad id;' }), []);
+  assert.equal(buildEvents(addedToCart(), { shop: SHOP, duid: DUID.toUpperCase() })[0].duid, DUID);
 });
 
 test('events we do not track, or without products, build nothing', () => {
@@ -194,16 +196,12 @@ test('events we do not track, or without products, build nothing', () => {
   assert.deepEqual(buildEvents(empty, { shop: SHOP, duid: DUID }), []);
 });
 
-test('ids: GIDs stripped to the numeric part; customer from init, else the order', () => {
+test('ids: GIDs stripped to the numeric part', () => {
   assert.equal(numericId('gid://shopify/Product/7001'), '7001');
   assert.equal(numericId('gid://shopify/Customer/6021'), '6021');
   assert.equal(numericId(7001), '7001');
   assert.equal(numericId('gid://shopify/Product/'), '');
   assert.equal(numericId(null), '');
-  const ev = checkoutCompleted();
-  assert.equal(customerId({ data: { customer: { id: 'gid://shopify/Customer/42' } } }, ev), '42');
-  assert.equal(customerId({ data: { customer: null } }, ev), '6021');
-  assert.equal(customerId({ data: { customer: null } }, addedToCart()), '');
 });
 
 test('payloadBody: payload_data 1-0-4 with stm on every event, all strings', () => {
@@ -259,7 +257,7 @@ test('pixel: subscribes to checkout_completed and POSTs the tp2 body', async () 
   assert.equal(opts.keepalive, true);
   assert.deepEqual(opts.headers, { 'Content-Type': 'application/json; charset=UTF-8' });
   const body = JSON.parse(opts.body);
-  assert.equal(body.data[0].uid, '42');
+  assert.ok(!('uid' in body.data[0])); // the logged-in customer is not the browser's to name
   assert.equal(body.data[0].duid, DUID);
   assert.equal(body.data[0].stm, '1795342400000');
 });
@@ -285,14 +283,14 @@ test('pixel: one retry on network error / 5xx / 429, none on 400; never throws',
   assert.equal(await h.p.handle(null), false);
 });
 
-test('pixel: no cookie and no customer → no request; consent withdrawn → no request', async () => {
+test('pixel: no visitor cookie → no request (customers arrive as orders/create); consent withdrawn → no request', async () => {
   let h = harness({ cookie: '', responses: [200] });
   assert.equal(await h.p.handle(addedToCart()), false);
   assert.equal(h.calls.length, 0);
 
-  h = harness({ cookie: '', responses: [200] }); // logged-out checkout still has the order's customer
-  assert.equal(await h.p.handle(checkoutCompleted()), true);
-  assert.equal(JSON.parse(h.calls[0].opts.body).data[0].uid, '6021');
+  h = harness({ cookie: '', responses: [200], customer: { id: 'gid://shopify/Customer/42' } });
+  assert.equal(await h.p.handle(checkoutCompleted()), false);
+  assert.equal(h.calls.length, 0);
 
   h = harness({ responses: [200, 200] });
   h.setConsent(false);

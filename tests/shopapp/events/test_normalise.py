@@ -6,18 +6,18 @@ import pytest
 
 from shopapp.events.normalise import offline_normalise, tp2_normalise
 from shopapp.events.tp2 import EventError, PayloadError, payload_parse
-from tests.tp2 import page_view, payload, product_event, slipstream_event
+from tests.tp2 import DUID, VISITOR, duid_for, page_view, payload, product_event, slipstream_event
 
 SHOP = "s.myshopify.com"
 NOW = 1_767_225_600.0  # the events' device time
 
 
 def test_product_view_becomes_one_view_interaction() -> None:
-    event = product_event(shop=SHOP, item="gid://shopify/Product/42", duid="visitor-9")
+    event = product_event(shop=SHOP, item="gid://shopify/Product/42", duid=duid_for("9"))
     [rec] = tp2_normalise(shop=SHOP, raw=event, received_at=NOW)
     assert (rec.shop, rec.user_id, rec.item_id, rec.interaction, rec.ts, rec.event_id) == (
         SHOP,
-        "visitor-9",
+        f"v:{duid_for('9')}",
         "42",
         "view",
         NOW,
@@ -33,11 +33,33 @@ def test_base64url_fields_without_padding_decode_like_plain_json() -> None:
     )
 
 
-def test_logged_in_customer_id_wins_over_visitor_id() -> None:
+def test_the_signed_customer_is_the_shopper_and_their_visitor_id_is_linked() -> None:
     [rec] = tp2_normalise(
-        shop=SHOP, raw=product_event(shop=SHOP, item="1", uid="cust-5"), received_at=NOW
+        shop=SHOP, raw=product_event(shop=SHOP, item="1"), received_at=NOW, customer="c:5"
     )
-    assert rec.user_id == "cust-5"
+    assert (rec.user_id, rec.visitor_id) == ("c:5", VISITOR)
+
+
+@pytest.mark.parametrize("uid", ["5", "c:5", "gid://shopify/Customer/5"])
+def test_an_events_own_uid_never_names_a_customer(uid: str) -> None:
+    # Without Shopify's signature the shopper is the visitor, whatever `uid` the client sent.
+    [rec] = tp2_normalise(
+        shop=SHOP, raw=product_event(shop=SHOP, item="1", uid=uid), received_at=NOW
+    )
+    assert (rec.user_id, rec.visitor_id) == (VISITOR, None)
+
+
+@pytest.mark.parametrize("duid", ["5", "207119551", "c:5", "visitor-9", "{" + DUID + "}"])
+def test_a_visitor_id_that_is_not_a_uuid_is_rejected(duid: str) -> None:
+    # A customer's numeric id sent as a duid can never become (or reach) that customer.
+    with pytest.raises(EventError, match=r"^a visitor id \(duid\) must be a UUID$"):
+        tp2_normalise(shop=SHOP, raw=product_event(shop=SHOP, item="1", duid=duid), received_at=NOW)
+
+
+def test_a_signed_customer_keeps_the_event_when_the_duid_is_malformed() -> None:
+    raw = product_event(shop=SHOP, item="1", duid="not-a-uuid")
+    [rec] = tp2_normalise(shop=SHOP, raw=raw, received_at=NOW, customer="c:5")
+    assert (rec.user_id, rec.visitor_id) == ("c:5", None)
 
 
 def test_add_to_cart_is_a_cart_interaction() -> None:
@@ -63,7 +85,7 @@ def test_page_view_carries_no_interaction() -> None:
     ("change", "reason"),
     [
         ({"eid": "not-a-uuid"}, "eid is not a UUID"),
-        ({"duid": ""}, "no shopper id (uid or duid)"),
+        ({"duid": ""}, "no shopper id (duid)"),
         ({"aid": "other.myshopify.com"}, "aid does not name this shop"),
         ({"ue_pr": "{broken"}, "ue_pr/ue_px is not valid JSON"),
         (
@@ -113,12 +135,25 @@ def test_offline_rows_normalise_to_the_same_record_shape() -> None:
             "timestamp": "2026-01-01T00:00:00Z",
         },
     )
-    assert (rec.user_id, rec.item_id, rec.interaction, rec.ts) == ("u1", "9", "cart", NOW)
+    assert (rec.user_id, rec.item_id, rec.interaction, rec.ts) == ("i:u1", "9", "cart", NOW)
     again = offline_normalise(
         shop=SHOP,
         row={"user_id": "u1", "item_id": "9", "interaction_type": "cart", "timestamp": str(NOW)},
     )
     assert again.event_id == rec.event_id  # the same row twice is the same event
+
+
+@pytest.mark.parametrize(
+    ("written", "shopper"),
+    [
+        ("gid://shopify/Customer/42", "c:42"),
+        ("42", "i:42"),  # a bare number may be any system's id: not proof of a customer
+        ("Ann@Example.com", "i:ann@example.com"),
+    ],
+)
+def test_offline_user_ids_name_a_customer_only_by_their_gid(written: str, shopper: str) -> None:
+    row = {"user_id": written, "item_id": "9", "interaction_type": "view", "timestamp": str(NOW)}
+    assert offline_normalise(shop=SHOP, row=row).user_id == shopper
 
 
 @pytest.mark.parametrize(
@@ -143,7 +178,11 @@ def test_offline_rows_normalise_to_the_same_record_shape() -> None:
                 "interaction_type": "view",
                 "timestamp": "1767225600",
             },
-            "invalid shopper id",
+            "invalid user_id",
+        ),
+        (
+            {"user_id": None, "item_id": "1", "interaction_type": "view", "timestamp": "1"},
+            "row has fewer columns than the header",
         ),
     ],
 )

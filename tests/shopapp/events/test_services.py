@@ -13,7 +13,7 @@ from shopapp.events.trending import trending_totals
 from shopapp.events.window import window_read
 from shopapp.redis import get_redis
 from shopapp.shops.models import Shop
-from tests.tp2 import page_view, product_event
+from tests.tp2 import VISITOR, duid_for, page_view, product_event
 
 
 def _batch(shop: str) -> list[InteractionRecord]:
@@ -63,9 +63,9 @@ def test_import_keeps_good_rows_and_reports_bad_ones_by_number(shop: str) -> Non
 
 
 def test_tracker_batches_are_normalised_and_bad_events_kept_with_their_reason(shop: str) -> None:
-    good = product_event(shop=shop, item="5", duid="v1")
-    bad_id = product_event(shop=shop, item="6", duid="v1", eid="x")
-    elsewhere = product_event(shop="other.myshopify.com", item="7", duid="v1")
+    good = product_event(shop=shop, item="5")
+    bad_id = product_event(shop=shop, item="6", eid="x")
+    elsewhere = product_event(shop="other.myshopify.com", item="7")
     users = tracker_events_ingest(
         shop=shop,
         batches=[
@@ -73,7 +73,7 @@ def test_tracker_batches_are_normalised_and_bad_events_kept_with_their_reason(sh
             Batch(shop=shop, events=[page_view(shop=shop), elsewhere], received_at=1_767_225_601.0),
         ],
     )
-    assert users == ["v1"]
+    assert users == [VISITOR]
     assert list(Interaction.objects.values_list("event_id", "item_id")) == [(good["eid"], "5")]
     assert sorted(str(r["reason"]) for r in rejections_list(shop=shop)) == [
         "aid does not name this shop",
@@ -95,43 +95,70 @@ def test_a_visitor_who_logs_in_brings_their_window_along(shop: str) -> None:
 
     anonymous = [
         InteractionRecord(
-            shop=shop, user_id="vis-1", item_id="7", interaction="view", ts=100.0, event_id="a1"
+            shop=shop, user_id=VISITOR, item_id="7", interaction="view", ts=100.0, event_id="a1"
         ),
         InteractionRecord(
-            shop=shop, user_id="vis-1", item_id="8", interaction="view", ts=110.0, event_id="a2"
+            shop=shop, user_id=VISITOR, item_id="8", interaction="view", ts=110.0, event_id="a2"
         ),
     ]
     logged_in = [
         InteractionRecord(
             shop=shop,
-            user_id="555",
+            user_id="c:555",
             item_id="9",
             interaction="cart",
             ts=130.0,
             event_id="c1",
-            visitor_id="vis-1",
+            visitor_id=VISITOR,
         )
     ]
     interactions_ingest(shop=shop, records=anonymous)
-    assert interactions_ingest(shop=shop, records=logged_in) == ["555"]
-    assert interactions_ingest(shop=shop, records=logged_in) == ["555"]  # redelivered
+    assert interactions_ingest(shop=shop, records=logged_in) == ["c:555"]
+    assert interactions_ingest(shop=shop, records=logged_in) == ["c:555"]  # redelivered
 
-    window = window_read(r=get_redis(), shop=shop, user_id="555")
+    window = window_read(r=get_redis(), shop=shop, user_id="c:555")
     assert [(e.item_id, e.event_id) for e in window] == [("7", "a1"), ("8", "a2"), ("9", "c1")]
-    assert list(IdentityLink.objects.values_list("visitor_id", "customer_id")) == [("vis-1", "555")]
+    assert list(IdentityLink.objects.values_list("visitor_id", "customer_id")) == [
+        (VISITOR, "c:555")
+    ]
 
 
-def test_tracker_events_with_uid_and_duid_link_the_visitor(shop: str) -> None:
+def test_a_signed_batch_links_its_visitor_to_the_customer(shop: str) -> None:
     from shopapp.events.models import IdentityLink
 
-    tracker_events_ingest(
+    users = tracker_events_ingest(
         shop=shop,
         batches=[
             Batch(
                 shop=shop,
-                events=[product_event(shop=shop, item="7", duid="vis-9", uid="42")],
+                events=[product_event(shop=shop, item="7", duid=duid_for("9"))],
                 received_at=1_767_225_600.0,
+                customer="c:42",
             )
         ],
     )
-    assert list(IdentityLink.objects.values_list("visitor_id", "customer_id")) == [("vis-9", "42")]
+    assert users == ["c:42"]
+    assert list(IdentityLink.objects.values_list("visitor_id", "customer_id")) == [
+        (f"v:{duid_for('9')}", "c:42")
+    ]
+
+
+def test_an_unsigned_batch_with_a_uid_changes_nothing_of_the_customer(shop: str) -> None:
+    """A third party with the public tracking key sends `uid` (and a duid of the customer's
+    number): nothing lands in the customer's window, history or links."""
+    from shopapp.events.models import IdentityLink
+
+    events = [
+        product_event(shop=shop, item="7", uid="42"),
+        product_event(shop=shop, item="8", duid="42", uid="42"),
+    ]
+    users = tracker_events_ingest(
+        shop=shop, batches=[Batch(shop=shop, events=events, received_at=1_767_225_600.0)]
+    )
+    assert users == [VISITOR]
+    assert list(Interaction.objects.values_list("user_id", "item_id")) == [(VISITOR, "7")]
+    assert window_read(r=get_redis(), shop=shop, user_id="c:42") == []
+    assert not IdentityLink.objects.exists()
+    assert [r["reason"] for r in rejections_list(shop=shop)] == [
+        "a visitor id (duid) must be a UUID"
+    ]

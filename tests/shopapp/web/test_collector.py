@@ -184,19 +184,26 @@ def _proxy_url(shop: str, customer: str = "", secret: str | None = None) -> str:
     return f"/proxy/tp2?{query}"
 
 
+def _queued_customers(shop: str) -> list[str | None]:
+    entries = cast(list[tuple[str, dict[str, str]]], get_redis().xrange(STREAM))
+    return [batch_decode(fields).customer for _, fields in entries if fields["shop"] == shop]
+
+
 def test_through_the_app_proxy_shopify_says_who_is_logged_in(shop: str) -> None:
-    spoofed = product_event(shop=shop, item="5", duid="v1", uid="someone-else")
+    spoofed = product_event(shop=shop, item="5", uid="someone-else")
     status, _, _ = _post(_proxy_url(shop, customer="777"), payload(spoofed), None)
     assert status == 200
     [[logged]] = _queued(shop)
-    assert logged == {**spoofed, "uid": "777"}
+    assert logged == {k: v for k, v in spoofed.items() if k != "uid"}  # the client's uid dropped
+    assert _queued_customers(shop) == ["c:777"]  # the batch is the signed customer's
 
 
 def test_through_the_app_proxy_a_logged_out_shopper_cannot_claim_a_customer_id(shop: str) -> None:
-    spoofed = product_event(shop=shop, item="5", duid="v1", uid="someone-else")
+    spoofed = product_event(shop=shop, item="5", uid="someone-else")
     assert _post(_proxy_url(shop), payload(spoofed), None)[0] == 200
     [[logged]] = _queued(shop)
     assert logged == {k: v for k, v in spoofed.items() if k != "uid"}
+    assert _queued_customers(shop) == [None]
 
 
 def test_a_forged_app_proxy_signature_is_401(shop: str) -> None:
@@ -216,8 +223,9 @@ def test_queue_down_is_503_so_the_tracker_retries(shop: str, tracking_key: str) 
 
 
 def test_the_direct_path_cannot_claim_a_customer_id(shop: str, tracking_key: str) -> None:
-    spoofed = product_event(shop=shop, item="5", duid="v1", uid="777")
+    spoofed = product_event(shop=shop, item="5", uid="777")
     status, _, _ = _direct(tracking_key, shop, payload(spoofed))
     assert status == 200
     [[logged]] = _queued(shop)
     assert logged == {k: v for k, v in spoofed.items() if k != "uid"}
+    assert _queued_customers(shop) == [None]

@@ -9,6 +9,7 @@ from shopapp.recs.services import products_upsert
 from shopapp.recs.store import StoredRecs, popular_write, recs_write
 from shopapp.redis import get_redis
 from shopapp.shopify.signatures import app_proxy_sign
+from tests.tp2 import DUID, VISITOR, duid_for
 
 
 def _get(shop: str, *, secret: str | None = None, now: float | None = None, **extra: str):
@@ -16,7 +17,7 @@ def _get(shop: str, *, secret: str | None = None, now: float | None = None, **ex
         "shop": shop,
         "logged_in_customer_id": "",
         "path_prefix": "/apps/slipstream",
-        "visitor": "v1",
+        "visitor": DUID,
         **extra,
     }
     query = app_proxy_sign(params=params, secret=secret or settings.SHOPIFY_API_SECRET, now=now)
@@ -31,7 +32,7 @@ def test_signed_request_gets_the_stored_list_with_product_data(shop: str) -> Non
     recs_write(
         r=get_redis(),
         shop=shop,
-        user_id="v1",
+        user_id=VISITOR,
         recs=StoredRecs(
             items=["7", "8"],
             scores=[2.0, 1.0],
@@ -83,6 +84,35 @@ def test_malformed_visitor_or_limit_is_400(shop: str) -> None:
     assert _get(shop, limit="99").status_code == 400
 
 
+def test_a_visitor_id_can_never_read_a_customers_list(shop: str) -> None:
+    """`visitor=<a customer's id>` names no one: visitor ids are UUIDs, customers are `c:`."""
+    mine = StoredRecs(
+        items=["7"], scores=[1.0], model_version="m/1", source="model:m", computed_at=1.0
+    )
+    recs_write(r=get_redis(), shop=shop, user_id="c:207119551", recs=mine)
+    for forged in ("207119551", "c:207119551"):
+        response = _get(shop, visitor=forged)
+        assert (response.status_code, response.json()) == (
+            400,
+            {"error": "a visitor id (duid) must be a UUID"},
+        )
+
+
+def test_a_logged_in_customer_is_served_their_own_list_whatever_visitor_they_send(
+    shop: str,
+) -> None:
+    products_upsert(
+        shop=shop,
+        products=[
+            {"product_id": n, "handle": f"p{n}", "title": f"P{n}", "price": "1"} for n in "78"
+        ],
+    )
+    recs_write(r=get_redis(), shop=shop, user_id="c:42", recs=_stored(["7"], "model:m"))
+    recs_write(r=get_redis(), shop=shop, user_id=VISITOR, recs=_stored(["8"], "model:m"))
+    body = _get(shop, logged_in_customer_id="42", visitor=DUID).json()
+    assert [i["item_id"] for i in body["items"]] == ["7"]
+
+
 def test_shopper_without_recommendations_gets_an_empty_list(shop: str) -> None:
     empty: dict[str, object] = {
         "items": [],
@@ -90,7 +120,7 @@ def test_shopper_without_recommendations_gets_an_empty_list(shop: str) -> None:
         "source": "none",
         "computed_at": None,
     }
-    assert _get(shop, visitor="new-visitor").json() == empty
+    assert _get(shop, visitor=duid_for("new")).json() == empty
     assert _get(shop, visitor="").json() == empty  # no consent, so no visitor id
 
 
@@ -109,7 +139,7 @@ def test_shopper_without_a_list_gets_the_shop_wide_popular_list(shop: str) -> No
             computed_at=50.0,
         ),
     )
-    body = _get(shop, visitor="first-visit").json()
+    body = _get(shop, visitor=duid_for("first-visit")).json()
     assert [(i["item_id"], i["score"]) for i in body["items"]] == [("9", 4.0)]
     assert (body["model_version"], body["source"]) == ("slipstream-popularity/1", "popular")
 
@@ -144,7 +174,7 @@ def test_the_list_is_topped_up_and_only_showable_products_are_served(shop: str) 
         ],
     )
     r = get_redis()
-    recs_write(r=r, shop=shop, user_id="v1", recs=_stored(["2", "1"], "model:popularity"))
+    recs_write(r=r, shop=shop, user_id=VISITOR, recs=_stored(["2", "1"], "model:popularity"))
     covisit_write(r=r, shop=shop, table={"100": [("100", 9.0), ("3", 2.0), ("1", 1.0)]})
     trending_write(r=r, shop=shop, recs=_stored(["5", "8", "4"], "trending"))
     popular_write(r=r, shop=shop, recs=_stored(["6", "7"], "popular"))

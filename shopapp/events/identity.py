@@ -1,0 +1,106 @@
+"""Who a shopper is: the one home of the shopper-id forms (docs/architecture.md, "identities").
+
+A shopper id always carries its kind, so the kinds can never collide in a key, a row, a handle, an
+export or a redaction:
+
+- `c:<digits>`  a **customer**: Shopify's customer id, taken only from what Shopify signs (the app
+  proxy's `logged_in_customer_id`, the orders webhook) or from the merchant's own import of
+  `gid://shopify/Customer/<id>`. Nothing a browser sends can produce this form.
+- `v:<uuid>`    a **visitor**: the tracker's first-party random id (`duid`), which must be a UUID.
+- `i:<text>`    an **imported** id the merchant's file used for someone (an email, a legacy id):
+  training data only, never served; redaction matches it by the customer's id, email and phone.
+- `x:<text>`    rows kept from before ids had kinds, whose kind cannot be proven (never served;
+  redaction treats them as possibly the customer's).
+
+Everything downstream of the collector and the importer handles these strings and nothing else.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+CUSTOMER = "c"
+VISITOR = "v"
+IMPORTED = "i"
+LEGACY = "x"
+# The longest stored id: the kind, a colon and up to 128 characters of the source's own id.
+MAX_USER_ID = 130
+_DIGITS_RE = re.compile(r"^[0-9]{1,20}$")
+_CUSTOMER_GID_RE = re.compile(r"^gid://shopify/Customer/([0-9]{1,20})$")
+# What an imported id may hold: printable, no separators the key formats or logs use.
+_IMPORTED_RE = re.compile(r"^[A-Za-z0-9_.@+-]{1,128}$")
+USER_ID_RE = re.compile(
+    r"^(?:c:[0-9]{1,20}|v:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+    r"|[ix]:[A-Za-z0-9_.@+:-]{1,128})$"
+)
+
+
+class IdentityError(ValueError):
+    """A shopper id that is not of the form its source must use."""
+
+
+def customer_user(customer_id: object) -> str:
+    """The shopper id of a Shopify customer, from a value Shopify signed (a numeric id)."""
+    text = str(customer_id).strip()
+    if not _DIGITS_RE.match(text) or int(text) == 0:
+        raise IdentityError("a customer id is Shopify's numeric id")
+    return f"{CUSTOMER}:{int(text)}"
+
+
+def visitor_user(duid: object) -> str:
+    """The shopper id of a visitor, from the tracker's `duid`, which must be a UUID."""
+    text = str(duid).strip()
+    if len(text) not in (32, 36):  # uuid.UUID also takes braces and urn: forms; we do not
+        raise IdentityError("a visitor id (duid) must be a UUID")
+    try:
+        return f"{VISITOR}:{uuid.UUID(text)}"
+    except ValueError:
+        raise IdentityError("a visitor id (duid) must be a UUID") from None
+
+
+def imported_user(raw: object) -> str:
+    """The shopper id of a row of the merchant's own file: a customer's GID names the customer;
+    anything else (an email, another system's id) stays an imported id of its own kind."""
+    text = str(raw).strip()
+    gid = _CUSTOMER_GID_RE.match(text)
+    if gid:
+        return customer_user(gid.group(1))
+    if "@" in text:
+        text = text.lower()  # emails compare case-insensitively (redaction matches them)
+    if not _IMPORTED_RE.match(text):
+        raise IdentityError("invalid user_id")
+    return f"{IMPORTED}:{text}"
+
+
+def is_customer(user_id: str) -> bool:
+    return user_id.startswith(f"{CUSTOMER}:")
+
+
+def is_visitor(user_id: str) -> bool:
+    return user_id.startswith(f"{VISITOR}:")
+
+
+def is_user_id(user_id: str) -> bool:
+    """A well-formed shopper id of any kind."""
+    return bool(USER_ID_RE.match(user_id))
+
+
+def customer_id_of(user_id: str) -> str:
+    """Shopify's numeric id of a customer's shopper id (for Shopify's APIs)."""
+    if not is_customer(user_id):
+        raise IdentityError(f"{user_id!r} is not a customer")
+    return user_id[2:]
+
+
+def customer_aliases(*, customer_id: str, email: str = "", phone: str = "") -> list[str]:
+    """Every id that can hold a customer's own rows, linked visitors aside: what customers/redact
+    and customers/data_request look for (the customer, their imported rows by id, email or
+    phone, and legacy rows that may have been theirs)."""
+    ids = [customer_user(customer_id)]
+    plain = ids[0][2:]
+    ids += [f"{IMPORTED}:{plain}", f"{LEGACY}:{plain}"]
+    for value in (email.strip().lower(), phone.strip()):
+        if value and _IMPORTED_RE.match(value):
+            ids.append(f"{IMPORTED}:{value}")
+    return ids
