@@ -2,7 +2,7 @@ from django.urls import path
 
 from shopapp.demo import proxy as demo_proxy
 from shopapp.demo import views as demo
-from shopapp.web import auth, collector, dashboard, health, proxy, webhooks
+from shopapp.web import auth, collector, dashboard, exports, health, proxy, webhooks
 
 urlpatterns = [
     path("t/<str:key>/com.snowplowanalytics.snowplow/tp2", collector.tp2, name="collector-tp2"),
@@ -28,12 +28,15 @@ urlpatterns = [
     ),
     path("app/api/import", dashboard.import_api, name="app-api-import"),
     path("app/api/events/latest", dashboard.latest_events_api, name="app-api-latest-events"),
+    path("app/api/exports", exports.exports_api, name="app-api-exports"),
+    path("app/api/exports/<int:export_id>", exports.export_download, name="app-api-export"),
     path("auth/patch-id-token", auth.patch_id_token, name="patch-id-token"),
     path("auth/install", auth.oauth_install, name="oauth-install"),
     path("auth/callback", auth.oauth_callback, name="oauth-callback"),
     path("webhooks", webhooks.webhook, name="webhooks"),
     path("webhooks/compliance", webhooks.webhook, name="webhooks-compliance"),
-    # The demo (embedded defaults only): a storefront and the stand-in app proxy in front of it.
+    # The demo: a storefront and the signing stand-in app proxy in front of it. They answer 404
+    # unless `manage.py demo` turned them on (SLIPSTREAM_DEMO_APP_PROXY) for the processes it runs.
     path("apps/slipstream/<path:path>", demo_proxy.app_proxy, name="demo-app-proxy"),
     path("demo/store/", demo.store_index, name="demo-store"),
     # Product pages at the path a Shopify storefront uses, so the block's card links work unchanged.

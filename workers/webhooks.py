@@ -13,7 +13,7 @@ from typing import Any
 from celery import shared_task
 
 from shopapp.events.services import order_purchases_record
-from shopapp.privacy.services import customer_export, customer_redact, shop_redact
+from shopapp.privacy.services import Person, customer_export, customer_redact, shop_redact
 from shopapp.recs.services import product_delete, product_webhook_apply
 from shopapp.shops.services import scopes_update, shop_uninstall, webhook_done, webhook_pending
 from workers.tasks import PUBLISH_RETRY
@@ -21,23 +21,35 @@ from workers.tasks import PUBLISH_RETRY
 log = logging.getLogger(__name__)
 
 
-def _customer_id(payload: dict[str, Any]) -> str:
+def _person(payload: dict[str, Any], orders_key: str) -> Person | None:
+    """Who a compliance webhook names: the customer, their email and phone, and their orders
+    (`orders_to_redact`, `orders_requested`), which may include guest checkouts."""
     customer = payload.get("customer")
-    return str(customer.get("id", "")) if isinstance(customer, dict) else ""
+    if not isinstance(customer, dict) or not str(customer.get("id") or "").isdigit():
+        return None
+    orders = payload.get(orders_key)
+    return Person(
+        customer_id=str(customer["id"]),
+        email=str(customer.get("email") or ""),
+        phone=str(customer.get("phone") or ""),
+        order_ids=tuple(str(o) for o in orders if str(o).isdigit())
+        if isinstance(orders, list)
+        else (),
+    )
 
 
 def _data_request(shop: str, payload: dict[str, Any]) -> object:
-    customer_id = _customer_id(payload)
+    person = _person(payload, "orders_requested")
     request = payload.get("data_request")
     request_id = str(request.get("id", "")) if isinstance(request, dict) else ""
-    if not customer_id:
+    if person is None:
         return None
-    return customer_export(shop_domain=shop, customer_id=customer_id, data_request_id=request_id)
+    return customer_export(shop_domain=shop, person=person, data_request_id=request_id)
 
 
 def _customer_redact(shop: str, payload: dict[str, Any]) -> object:
-    customer_id = _customer_id(payload)
-    return customer_redact(shop_domain=shop, customer_id=customer_id) if customer_id else None
+    person = _person(payload, "orders_to_redact")
+    return customer_redact(shop_domain=shop, person=person) if person else None
 
 
 def _scopes(shop: str, payload: dict[str, Any]) -> object:

@@ -1,13 +1,15 @@
 """The compliance webhooks' work: a customer's data exported or erased, a shop's data erased.
 
 Where a shopper's data lives (every place is covered here, and tests/integration/test_privacy.py
-scans every PostgreSQL row and every Redis key to prove it):
-- PostgreSQL: interaction history (user_id is the customer id, or a visitor id linked to it),
-  identity links, data exports, the shop's rows of every table.
+scans every PostgreSQL row and every Redis key to prove it). Shopper ids carry their kind
+(shopapp/events/identity.py); a customer is `c:<id>` plus the ids of `customer_identities`:
+- PostgreSQL: interaction history, identity links, order links (who placed an order), data
+  exports, payloads of webhook deliveries not yet handled, the shop's rows of every table.
 - Redis: the sliding window `win:{id}`, recommendations `recs:{id}`, the refresh and publish
-  claims `recq:{id}` and `pubq:{id}`,
-  the per-shopper rate counters `rate:{minute}:{id}`, the dedupe keys `seen:{event_id}` of their
-  events, and rejected events kept for the dashboard (`bad`), which may quote their ids.
+  claims `recq:{id}` and `pubq:{id}`, the per-shopper rate counters `rate:{minute}:{id}`, the
+  new-visitor cap's sets `visitors:{address}`, the dedupe keys `seen:{event_id}` of their events,
+  and rejected events kept for the dashboard (`bad`), which may quote their ids, in plain text or
+  inside base64 fields.
 - Derived data (trending counters, popular lists, trained models) holds item counts and item
   embeddings only, never a shopper id; see docs/decisions/0004-privacy-deletion.md for how
   retraining forgets a redacted customer.
@@ -15,21 +17,33 @@ scans every PostgreSQL row and every Redis key to prove it):
 
 from __future__ import annotations
 
+import base64
+import binascii
 import contextlib
 import logging
+import re
 from collections.abc import Iterable
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 import redis
 from django.db import transaction
+from django.db.models import Q
 
-from shopapp.events.models import IdentityLink, Interaction
+from shopapp.events.identity import customer_aliases, is_customer, is_visitor
+from shopapp.events.models import IdentityLink, Interaction, OrderShopper
 from shopapp.events.rejections import rejections_key
-from shopapp.events.stream import GROUP, STREAM, rate_key
+from shopapp.events.stream import (
+    GROUP,
+    STREAM,
+    address_visitors_key,
+    rate_key,
+    visitor_digest,
+)
 from shopapp.events.window import window_key, window_read
 from shopapp.privacy.models import DataExport
+from shopapp.privacy.selectors import EXPORT_RETENTION_DAYS
 from shopapp.recs.store import publish_claim_key, recs_key, recs_read, refresh_claim_key
 from shopapp.recs.sync import recommendation_unpublish
 from shopapp.redis import get_redis
@@ -39,39 +53,41 @@ from shopapp.shops.services import NotInstalled
 
 log = logging.getLogger(__name__)
 
-EXPORT_RETENTION_DAYS = 30
-
-# Remove every element of a list that mentions any of ARGV (plain substring); returns how many.
-_LIST_SCRUB = """
-local removed = 0
-for _, item in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do
-  for i = 1, #ARGV do
-    if string.find(item, ARGV[i], 1, true) then
-      removed = removed + redis.call('LREM', KEYS[1], 0, item)
-      break
-    end
-  end
-end
-return removed
-"""
-
 
 def _glob_escape(text: str) -> str:
     return "".join(f"\\{c}" if c in "*?[]\\" else c for c in text)
 
 
-def customer_identities(*, shop: Shop, customer_id: str) -> list[str]:
-    """The customer's id and every visitor id seen with it (their anonymous browsing)."""
-    visitors = IdentityLink.objects.filter(shop=shop, customer_id=customer_id).values_list(
+@dataclass(frozen=True, slots=True)
+class Person:
+    """Who a compliance webhook names: Shopify's customer id, and what else may key their rows
+    (the email and phone of an imported file, orders they placed as a guest)."""
+
+    customer_id: str
+    email: str = ""
+    phone: str = ""
+    order_ids: tuple[str, ...] = ()
+
+
+def customer_identities(*, shop: Shop, person: Person) -> list[str]:
+    """Every shopper id that holds the person's data: the customer, their imported and legacy
+    rows, every visitor id a signed request linked to them (their anonymous browsing), and the
+    visitors who placed the guest orders Shopify names."""
+    own = customer_aliases(customer_id=person.customer_id, email=person.email, phone=person.phone)
+    visitors = IdentityLink.objects.filter(shop=shop, customer_id=own[0]).values_list(
         "visitor_id", flat=True
     )
-    return sorted({customer_id, *visitors})
+    guests = OrderShopper.objects.filter(shop=shop, order_id__in=person.order_ids).values_list(
+        "user_id", flat=True
+    )
+    return sorted({*own, *visitors, *guests})
 
 
-def customer_export(*, shop_domain: str, customer_id: str, data_request_id: str = "") -> int:
-    """customers/data_request: everything held about the customer, kept for the merchant.
-    Returns the export's id (0 when the shop is unknown: we hold nothing). A request answered
-    already (a redelivered webhook) returns that export again."""
+def customer_export(*, shop_domain: str, person: Person, data_request_id: str = "") -> int:
+    """customers/data_request: everything held about the customer, kept for the merchant to
+    download from the dashboard (and deleted after EXPORT_RETENTION_DAYS). Returns the export's
+    id (0 when the shop is unknown: we hold nothing). A request answered already (a redelivered
+    webhook) returns that export again."""
     shop = Shop.objects.filter(domain=shop_domain).first()
     if shop is None:
         return 0
@@ -79,7 +95,7 @@ def customer_export(*, shop_domain: str, customer_id: str, data_request_id: str 
         done = DataExport.objects.filter(shop=shop, data_request_id=data_request_id).first()
         if done is not None:
             return done.id
-    ids = customer_identities(shop=shop, customer_id=customer_id)
+    ids = customer_identities(shop=shop, person=person)
     r = get_redis()
     interactions = [
         {
@@ -101,25 +117,25 @@ def customer_export(*, shop_domain: str, customer_id: str, data_request_id: str 
     }
     data: dict[str, Any] = {
         "shop": shop_domain,
-        "customer_id": customer_id,
+        "customer_id": person.customer_id,
         "generated_at": datetime.now(UTC).isoformat(),
-        "linked_visitor_ids": [i for i in ids if i != customer_id],
+        "linked_visitor_ids": [i for i in ids if is_visitor(i)],
         "interactions": interactions,
         "recent_window": {user: w for user, w in windows.items() if w},
         "recommendations": recommendations,
     }
     export = DataExport.objects.create(
-        shop=shop, customer_id=customer_id, data_request_id=data_request_id, data=data
+        shop=shop, customer_id=person.customer_id, data_request_id=data_request_id, data=data
     )
     return export.id
 
 
-def customer_redact(*, shop_domain: str, customer_id: str) -> dict[str, int]:
+def customer_redact(*, shop_domain: str, person: Person) -> dict[str, int]:
     """customers/redact: the customer's data deleted from every store we keep it in."""
     shop = Shop.objects.filter(domain=shop_domain).first()
     if shop is None:
         return {}
-    ids = customer_identities(shop=shop, customer_id=customer_id)
+    ids = customer_identities(shop=shop, person=person)
     rows = Interaction.objects.filter(shop=shop, user_id__in=ids)
     event_ids = list(rows.values_list("event_id", flat=True))
     with transaction.atomic():
@@ -129,23 +145,64 @@ def customer_redact(*, shop_domain: str, customer_id: str) -> dict[str, int]:
             .filter(customer_id__in=ids)
             .delete()[0]
             + IdentityLink.objects.filter(shop=shop, visitor_id__in=ids).delete()[0],
-            "exports": DataExport.objects.filter(shop=shop, customer_id__in=ids).delete()[0],
+            "order_shoppers": OrderShopper.objects.filter(shop=shop)
+            .filter(Q(user_id__in=ids) | Q(order_id__in=person.order_ids))
+            .delete()[0],
+            "exports": DataExport.objects.filter(
+                shop=shop, customer_id=person.customer_id
+            ).delete()[0],
+            "webhook_payloads": _webhook_payloads_blank(shop_domain=shop_domain, person=person),
         }
     counts["redis_keys"] = _shopper_keys_delete(
-        r=get_redis(), shop=shop_domain, ids=ids, event_ids=event_ids
+        r=get_redis(), shop=shop_domain, ids=ids, event_ids=event_ids, person=person
     )
     # Their metaobject entry at Shopify (only customers have one). An unreachable Shopify raises,
     # and the task is retried: the deletions above are idempotent.
     if shop.is_active:
         with contextlib.suppress(NotInstalled):  # no token: Shopify cannot be reached anyway
             counts["metaobjects"] = recommendation_unpublish(
-                shop=shop_domain, user_ids=[customer_id]
+                shop=shop_domain, user_ids=[i for i in ids if is_customer(i)]
             )
     return counts
 
 
+def _needles(person: Person, ids: Iterable[str]) -> set[str]:
+    """How the person may appear in text a client or Shopify sent: ids as sent (without our kind
+    prefix), email, phone."""
+    found = {i.split(":", 1)[-1] for i in ids} | {person.customer_id}
+    found |= {v for v in (person.email.strip().lower(), person.phone.strip()) if v}
+    return {n for n in found if n}
+
+
+def _webhook_payloads_blank(*, shop_domain: str, person: Person) -> int:
+    """Deliveries still holding a payload (their handling failed, or has not run) that mention
+    the person: blanked, as a handled one's is. The webhook is then a no-op if it runs later."""
+    needles = _needles(person, [f"c:{person.customer_id}", *person.order_ids])
+    mentioning = [
+        delivery.pk
+        for delivery in WebhookDelivery.objects.filter(shop_domain=shop_domain).exclude(payload={})
+        if _mentions(delivery.payload, needles)
+    ]
+    return WebhookDelivery.objects.filter(pk__in=mentioning).update(payload={})
+
+
+def _mentions(value: object, needles: set[str]) -> bool:
+    """Any scalar in the JSON value equal (case-insensitively) to a needle; iterative, so no
+    payload is too deep to scan."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif item is not None and str(item).strip().lower() in needles:
+            return True
+    return False
+
+
 def _shopper_keys_delete(
-    *, r: redis.Redis, shop: str, ids: Iterable[str], event_ids: Iterable[str]
+    *, r: redis.Redis, shop: str, ids: Iterable[str], event_ids: Iterable[str], person: Person
 ) -> int:
     ids = list(ids)
     keys: list[str] = []
@@ -162,8 +219,46 @@ def _shopper_keys_delete(
     deleted = 0
     for start in range(0, len(keys), 500):
         deleted += int(r.delete(*keys[start : start + 500]))
-    deleted += int(r.eval(_LIST_SCRUB, 1, rejections_key(shop), *ids)) if ids else 0
-    return deleted
+    # The new-visitor cap's memory of which visitor ids each address brought (an hour's worth,
+    # as digests: a known id's digest is still theirs).
+    digests = [visitor_digest(i) for i in ids]
+    for key in r.scan_iter(match=address_visitors_key(_glob_escape(shop), "*"), count=1000):
+        deleted += int(r.zrem(key, *digests))
+    return deleted + _rejections_scrub(r=r, shop=shop, needles=_needles(person, ids))
+
+
+# A base64 field of a kept rejected event (`ue_px`, `cx`), possibly cut short by the truncation.
+_B64_FIELD_RE = re.compile(r'"(?:ue_px|cx)"\s*:\s*"([A-Za-z0-9+/_=-]+)')
+
+
+def _rejections_scrub(*, r: redis.Redis, shop: str, needles: set[str]) -> int:
+    """Remove every kept rejected event that mentions the person, in its text or inside its
+    base64 fields (which a plain text search cannot see)."""
+    if not needles:
+        return 0
+    key = rejections_key(shop)
+    removed = 0
+    for row in cast(list[str], r.lrange(key, 0, -1)):
+        text = row.lower() + " ".join(_b64_texts(row)).lower()
+        if any(needle in text for needle in needles):
+            removed += int(r.lrem(key, 0, row))
+    return removed
+
+
+def _b64_texts(row: str) -> list[str]:
+    # The row is JSON holding the event as (escaped) JSON text: unescape once to see the fields.
+    plain = row.replace('\\"', '"')
+    texts = []
+    for encoded in _B64_FIELD_RE.findall(plain):
+        usable = encoded[: len(encoded) - len(encoded) % 4] if len(encoded) % 4 == 1 else encoded
+        with contextlib.suppress(binascii.Error, ValueError):
+            padded = usable + "=" * (-len(usable) % 4)
+            texts.append(
+                base64.urlsafe_b64decode(padded.replace("+", "-").replace("/", "_")).decode(
+                    "utf-8", "replace"
+                )
+            )
+    return texts
 
 
 def shop_redact(*, shop_domain: str) -> dict[str, int]:

@@ -5,6 +5,7 @@ table and every Redis key scanned), and after shop/redact nothing of the shop is
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 import uuid
@@ -18,12 +19,13 @@ from django.conf import settings
 from django.test import Client
 
 from shopapp.events.models import Interaction
+from shopapp.events.services import interactions_import
 from shopapp.privacy.models import DataExport
 from shopapp.recs.store import StoredRecs, recs_write
 from shopapp.redis import get_redis
 from shopapp.shopify.signatures import webhook_sign
 from shopapp.shops.models import WebhookDelivery
-from tests.tp2 import payload, product_event, proxy_tp2_path
+from tests.tp2 import TRANSACTION, payload, product_event, proxy_tp2_path
 from tests.workers_process import consumer_process, queues_clear, worker_env, worker_process
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -40,10 +42,52 @@ def _ids() -> dict[str, str]:
     tag = uuid.uuid4().hex[:8]
     return {
         "customer": f"70{int(tag, 16)}",  # numeric, as Shopify's customer ids are
-        "visitor": f"vis-{tag}-c",
+        "visitor": str(uuid.uuid4()),  # the tracker's visitor ids are random UUIDs
         "other": f"71{int(tag, 16)}",
-        "other_visitor": f"vis-{tag}-o",
+        "other_visitor": str(uuid.uuid4()),
+        "guest_visitor": str(uuid.uuid4()),  # checks out as a guest: order 9002
+        "email": f"c-{tag}@example.com",
+        "order": f"9{int(tag, 16) % 10**8}",
     }
+
+
+def _b64(value: Any) -> str:
+    return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
+
+
+def _guest_checkout(shop: str, ids: dict[str, str]) -> dict[str, str]:
+    """The web pixel's checkout_completed of a guest: a transaction naming Shopify's order id."""
+    event = product_event(shop=shop, item="107", duid=ids["guest_visitor"], action="transaction")
+    contexts = json.loads(event["co"])
+    contexts["data"].append(
+        {
+            "schema": TRANSACTION,
+            "data": {
+                "transaction_id": ids["order"],
+                "revenue": 10.0,
+                "currency": "USD",
+                "payment_method": "card",
+            },
+        }
+    )
+    event["co"] = json.dumps(contexts)
+    return event
+
+
+def _rejected_with_email_in_base64(shop: str, ids: dict[str, str]) -> dict[str, str]:
+    """An event whose only mention of the customer is inside a base64 field (`cx`), rejected
+    (it has no visitor id): a plain-text search of the kept rejections cannot see them."""
+    event = product_event(shop=shop, item="108", duid="")
+    del event["co"]
+    event["cx"] = _b64(
+        {
+            "schema": "iglu:com.snowplowanalytics.snowplow/contexts/jsonschema/1-0-0",
+            "data": [
+                {"schema": "iglu:com.acme/user/jsonschema/1-0-0", "data": {"e": ids["email"]}}
+            ],
+        }
+    )
+    return event
 
 
 def _wait(condition: Callable[[], bool], what: str, timeout: float = 60) -> None:
@@ -133,6 +177,8 @@ def _track(shop: str, key: str, ids: dict[str, str]) -> None:
         ),
         (ids["other"], [product_event(shop=shop, item="101", duid=ids["other_visitor"])]),
         ("", [product_event(shop=shop, item="104", duid=ids["other_visitor"])]),
+        ("", [_guest_checkout(shop, ids)]),
+        ("", [_rejected_with_email_in_base64(shop, ids)]),
     ]
     for customer, events in batches:
         response = Client().post(
@@ -151,7 +197,26 @@ def test_customer_redact_leaves_no_trace_and_shop_redact_leaves_nothing(
         worker_process(env=env, log_dir=tmp_path, queues="ingest,recommend"),
     ):
         _track(shop, tracking_key, ids)
-        _wait(lambda: Interaction.objects.filter(shop__domain=shop).count() == 5, "ingest")
+        _wait(lambda: Interaction.objects.filter(shop__domain=shop).count() == 6, "ingest")
+        # The merchant's import of an older export, keyed by the customer's email (any case).
+        interactions_import(
+            shop=shop,
+            rows=[
+                {
+                    "user_id": ids["email"].upper(),
+                    "item_id": "109",
+                    "interaction_type": "purchase",
+                    "timestamp": "1767225600",
+                }
+            ],
+        )
+        # A delivery whose handling failed keeps its payload (retried later): it names them.
+        WebhookDelivery.objects.create(
+            delivery_id=f"failed-{uuid.uuid4()}",
+            shop_domain=shop,
+            topic="orders/create",
+            payload={"id": 9003, "customer": {"id": int(ids["customer"]), "email": ids["email"]}},
+        )
         _webhook(
             "orders/create",
             shop,
@@ -165,7 +230,7 @@ def test_customer_redact_leaves_no_trace_and_shop_redact_leaves_nothing(
         )
         _wait(_handled(shop, "orders/create"), "the order")
         r = get_redis()
-        for user in (ids["customer"], ids["visitor"], ids["other"]):
+        for user in (f"c:{ids['customer']}", f"v:{ids['visitor']}", f"c:{ids['other']}"):
             recs_write(
                 r=r,
                 shop=shop,
@@ -182,41 +247,53 @@ def test_customer_redact_leaves_no_trace_and_shop_redact_leaves_nothing(
             {
                 "shop_id": 1,
                 "shop_domain": shop,
-                "orders_requested": [9001],
-                "customer": {"id": int(ids["customer"]), "email": "c@example.com", "phone": None},
+                "orders_requested": [9001, int(ids["order"])],
+                "customer": {"id": int(ids["customer"]), "email": ids["email"], "phone": None},
                 "data_request": {"id": 77},
             },
         )
         _wait(_handled(shop, "customers/data_request"), "the data request")
         export = DataExport.objects.get(shop__domain=shop, customer_id=ids["customer"]).data
-        assert export["linked_visitor_ids"] == [ids["visitor"]]
+        customer, visitor = f"c:{ids['customer']}", f"v:{ids['visitor']}"
+        guest = f"v:{ids['guest_visitor']}"
+        assert export["linked_visitor_ids"] == sorted([visitor, guest])
         assert sorted(
             (i["user_id"], i["product_id"], i["interaction"]) for i in export["interactions"]
         ) == sorted(
             [
-                (ids["visitor"], "101", "view"),
-                (ids["customer"], "102", "view"),
-                (ids["customer"], "103", "cart"),
-                (ids["customer"], "105", "purchase"),
+                (visitor, "101", "view"),
+                (customer, "102", "view"),
+                (customer, "103", "cart"),
+                (customer, "105", "purchase"),
+                (guest, "107", "purchase"),
+                (f"i:{ids['email']}", "109", "purchase"),
             ]
         )
-        assert set(export["recommendations"]) == {ids["customer"], ids["visitor"]}
-        assert set(export["recent_window"]) == {ids["customer"], ids["visitor"]}
+        assert set(export["recommendations"]) == {customer, visitor}
+        assert set(export["recent_window"]) == {customer, visitor, guest}
 
         # Before: the customer is all over both stores (the test can see what it looks for).
         for where in (_postgres_text(), _redis_text()):
             assert ids["customer"] in where and ids["visitor"] in where
-        assert ids["customer"] in json.dumps(
-            [json.loads(x) for x in r.lrange(f"ss:{shop}:bad", 0, -1)]
-        )
+        assert ids["email"] in _postgres_text()  # the import and the failed delivery
+        kept_rejections = r.lrange(f"ss:{shop}:bad", 0, -1)
+        assert any(ids["visitor"] in row for row in kept_rejections)  # the "bad id!" event
+        hidden = _rejected_with_email_in_base64(shop, ids)["cx"]
+        assert sum(hidden in row for row in kept_rejections) == 1
 
         # Their events' ids name them too (dedupe keys): those must go as well.
         their_events = list(
             Interaction.objects.filter(
-                shop__domain=shop, user_id__in=[ids["customer"], ids["visitor"]]
+                shop__domain=shop, user_id__in=[customer, visitor]
             ).values_list("event_id", flat=True)
         )
         assert len(their_events) == 4 and all(e in _redis_text() for e in their_events[:3])
+        guest_events = list(
+            Interaction.objects.filter(shop__domain=shop, user_id=guest).values_list(
+                "event_id", flat=True
+            )
+        )
+        assert len(guest_events) == 1
 
         # customers/redact
         _webhook(
@@ -225,15 +302,16 @@ def test_customer_redact_leaves_no_trace_and_shop_redact_leaves_nothing(
             {
                 "shop_id": 1,
                 "shop_domain": shop,
-                "customer": {"id": int(ids["customer"]), "email": "c@example.com", "phone": None},
-                "orders_to_redact": [9001],
+                "customer": {"id": int(ids["customer"]), "email": ids["email"], "phone": None},
+                "orders_to_redact": [9001, int(ids["order"])],
             },
         )
         _wait(_handled(shop, "customers/redact"), "the redaction")
         _wait(lambda: r.llen("ingest") == 0 and r.llen("recommend") == 0, "idle queues")
 
         pg, rd = _postgres_text(), _redis_text()
-        for trace in (ids["customer"], ids["visitor"], *their_events):
+        traces = (ids["customer"], ids["visitor"], ids["guest_visitor"], ids["email"], hidden)
+        for trace in (*traces, *their_events, *guest_events):
             assert trace not in pg, f"{trace} left in PostgreSQL"
             assert trace not in rd, f"{trace} left in Redis"
         # ...and nobody else's data went with it.
@@ -241,7 +319,7 @@ def test_customer_redact_leaves_no_trace_and_shop_redact_leaves_nothing(
             assert kept in pg and kept in rd
         assert sorted(
             Interaction.objects.filter(shop__domain=shop).values_list("user_id", "item_id")
-        ) == sorted([(ids["other"], "101"), (ids["other_visitor"], "104")])
+        ) == sorted([(f"c:{ids['other']}", "101"), (f"v:{ids['other_visitor']}", "104")])
 
         # app/uninstalled, then shop/redact 48 hours later: nothing of the shop remains.
         _webhook("app/uninstalled", shop, {"id": 1, "myshopify_domain": shop}, path="/webhooks")
