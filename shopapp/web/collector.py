@@ -43,46 +43,54 @@ GIF = (
 def _answer(
     request: HttpRequest, status: int, body: dict[str, Any], headers: dict[str, str] | None = None
 ) -> HttpResponse:
-    return with_cors(request, JsonResponse(body, status=status, headers=headers))
+    return JsonResponse(body, status=status, headers=headers)
 
 
+# Each view answers CORS once, for the shop it identified (cors.py): errors carry it too.
 @csrf_exempt
 def tp2(request: HttpRequest, key: str | None = None) -> HttpResponse:
+    shop = _shop_of_key(request, key)
+    allowed = shop.allowed_origins if shop is not None else frozenset()
     if request.method == "OPTIONS":
-        return with_cors(request, HttpResponse(status=204))
-    shop = _identify_direct(request, key)
-    return shop if isinstance(shop, HttpResponse) else _post(request, shop, proxy=None)
+        return with_cors(request, HttpResponse(status=204), allowed=allowed)
+    usable = _identify_direct(request, shop)
+    answer = usable if isinstance(usable, HttpResponse) else _post(request, usable, proxy=None)
+    return with_cors(request, answer, allowed=allowed)
 
 
 @csrf_exempt
 def pixel(request: HttpRequest, key: str | None = None) -> HttpResponse:
     """GET /i: one event as query parameters (the trackers' GET method); answers a 1x1 GIF."""
-    shop = _identify_direct(request, key)
-    if isinstance(shop, HttpResponse):
-        return shop
-    return _get(request, shop, proxy=None)
+    shop = _shop_of_key(request, key)
+    allowed = shop.allowed_origins if shop is not None else frozenset()
+    usable = _identify_direct(request, shop)
+    answer = usable if isinstance(usable, HttpResponse) else _get(request, usable, proxy=None)
+    return with_cors(request, answer, allowed=allowed)
 
 
 @csrf_exempt
 def proxy_tp2(request: HttpRequest) -> HttpResponse:
     verified = _identify_proxy(request)
     if isinstance(verified, HttpResponse):
-        return verified
+        return with_cors(request, verified, allowed=())
     shop, proxy = verified
-    return _post(request, shop, proxy=proxy)
+    return with_cors(request, _post(request, shop, proxy=proxy), allowed=shop.allowed_origins)
 
 
 def proxy_pixel(request: HttpRequest) -> HttpResponse:
     verified = _identify_proxy(request)
     if isinstance(verified, HttpResponse):
-        return verified
+        return with_cors(request, verified, allowed=())
     shop, proxy = verified
-    return _get(request, shop, proxy=proxy)
+    return with_cors(request, _get(request, shop, proxy=proxy), allowed=shop.allowed_origins)
 
 
-def _identify_direct(request: HttpRequest, key: str | None) -> ShopConfig | HttpResponse:
+def _shop_of_key(request: HttpRequest, key: str | None) -> ShopConfig | None:
     key = key or request.GET.get("tk", "")
-    shop = shop_config_cached(key=key) if key else None
+    return shop_config_cached(key=key) if key else None
+
+
+def _identify_direct(request: HttpRequest, shop: ShopConfig | None) -> ShopConfig | HttpResponse:
     if shop is None:
         return _answer(request, 404, {"error": "unknown tracking key"})
     refusal = origin_refusal(request, shop.allowed_origins)  # what Origin/Referer may be: origin.py
@@ -130,7 +138,7 @@ def _gif(request: HttpRequest, response: HttpResponse) -> HttpResponse:
         return response
     gif = HttpResponse(GIF, content_type="image/gif")
     gif["Cache-Control"] = "no-cache, no-store, must-revalidate"
-    return with_cors(request, gif)
+    return gif
 
 
 def _post(request: HttpRequest, shop: ShopConfig, proxy: ProxyRequest | None) -> HttpResponse:

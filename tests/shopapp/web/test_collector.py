@@ -164,15 +164,168 @@ def test_get_pixel_collects_one_event(shop: str, tracking_key: str) -> None:
     assert _queued(shop) == [[event]]
 
 
-def test_preflight_allows_the_storefront_origin() -> None:
-    response = Client().options(
-        "/t/any/com.snowplowanalytics.snowplow/tp2",
-        HTTP_ORIGIN="https://shop.example",
-        HTTP_ACCESS_CONTROL_REQUEST_METHOD="POST",
+# CORS (docs/collector-protocol.md, "CORS"): the JS tracker sends with credentials "include", so
+# a storefront origin gets its origin echoed with credentials; no other origin ever gets them.
+STOREFRONT = "https://www.shop.example"
+PREFLIGHT = {
+    "Access-Control-Allow-Methods": "POST, GET",
+    "Access-Control-Allow-Headers": "Content-Type, SP-Anonymous",
+    "Access-Control-Max-Age": "3600",
+}
+
+
+def _cors(response: Any) -> dict[str, str]:
+    """The response's CORS headers and its Vary, exactly."""
+    return {
+        name: value
+        for name, value in response.headers.items()
+        if name.startswith("Access-Control-") or name == "Vary"
+    }
+
+
+def _credentialed(origin: str) -> dict[str, str]:
+    return {
+        "Vary": "Origin",
+        "Access-Control-Allow-Origin": origin,
+        "Access-Control-Allow-Credentials": "true",
+    }
+
+
+def _uncredentialed(origin: str) -> dict[str, str]:
+    return {"Vary": "Origin", "Access-Control-Allow-Origin": origin}
+
+
+def _tp2_url(key: str) -> str:
+    return f"/t/{key}/com.snowplowanalytics.snowplow/tp2"
+
+
+def _preflight(key: str, origin: str) -> Any:
+    return Client().options(
+        _tp2_url(key),
+        headers={
+            "Origin": origin,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type",
+        },
     )
-    assert response.status_code == 204
-    assert response["Access-Control-Allow-Origin"] == "https://shop.example"
-    assert response["Access-Control-Allow-Headers"] == "Content-Type, SP-Anonymous"
+
+
+def _posted(key: str, shop: str, origin: str | None, body: bytes | None = None) -> Any:
+    return Client().post(
+        _tp2_url(key),
+        payload(page_view(shop=shop)) if body is None else body,
+        content_type="application/json; charset=UTF-8",
+        headers={"Origin": origin} if origin is not None else {},
+    )
+
+
+@pytest.fixture
+def storefront(shop: str) -> str:
+    Shop.objects.filter(domain=shop).update(storefront_origins=[STOREFRONT])
+    shop_cache_clear()
+    return shop
+
+
+@pytest.mark.parametrize("origin", ["https://{shop}", STOREFRONT])
+def test_a_storefront_origin_gets_a_credentialed_post_answer(
+    storefront: str, tracking_key: str, origin: str
+) -> None:
+    origin = origin.format(shop=storefront)
+    response = _posted(tracking_key, storefront, origin)
+    assert (response.status_code, _cors(response)) == (200, _credentialed(origin))
+
+
+def test_a_storefront_origin_gets_a_credentialed_preflight(
+    storefront: str, tracking_key: str
+) -> None:
+    response = _preflight(tracking_key, STOREFRONT)
+    assert (response.status_code, response.content) == (204, b"")
+    assert _cors(response) == {**_credentialed(STOREFRONT), **PREFLIGHT}
+
+
+def test_a_storefront_origin_gets_a_credentialed_get_answer(
+    storefront: str, tracking_key: str
+) -> None:
+    event = product_event(shop=storefront, item="5")
+    response = Client().get(f"/t/{tracking_key}/i", event, headers={"Origin": STOREFRONT})
+    assert (response.status_code, response["Content-Type"]) == (200, "image/gif")
+    assert _cors(response) == _credentialed(STOREFRONT)
+    assert _queued(storefront) == [[event]]
+
+
+def test_a_storefront_origins_errors_are_credentialed_too(
+    storefront: str, tracking_key: str
+) -> None:
+    """Readable, so the tracker drops a bad batch (or retries a 503) instead of a blind retry."""
+    bad = _posted(tracking_key, storefront, STOREFRONT, body=b"{")
+    assert (bad.status_code, _cors(bad)) == (400, _credentialed(STOREFRONT))
+    bad_get = Client().get(f"/t/{tracking_key}/i?e=pv&url=%00", headers={"Origin": STOREFRONT})
+    assert (bad_get.status_code, _cors(bad_get)) == (400, _credentialed(STOREFRONT))
+    with queue_down():
+        down = _posted(tracking_key, storefront, STOREFRONT)
+    assert (down.status_code, _cors(down)) == (503, _credentialed(STOREFRONT))
+    ShopSettings.objects.filter(shop__domain=storefront).update(tracking_enabled=False)
+    shop_cache_clear()
+    off = _posted(tracking_key, storefront, STOREFRONT)
+    assert (off.status_code, _cors(off)) == (403, _credentialed(STOREFRONT))
+
+
+def test_another_origin_is_never_granted_credentials(storefront: str, tracking_key: str) -> None:
+    evil = "https://evil.example"
+    preflight = _preflight(tracking_key, evil)
+    assert (preflight.status_code, _cors(preflight)) == (
+        204,
+        {**_uncredentialed(evil), **PREFLIGHT},
+    )
+    posted = _posted(tracking_key, storefront, evil)
+    assert (posted.status_code, _cors(posted)) == (403, _uncredentialed(evil))
+    got = Client().get(
+        f"/t/{tracking_key}/i", product_event(shop=storefront, item="5"), headers={"Origin": evil}
+    )
+    assert (got.status_code, _cors(got)) == (403, _uncredentialed(evil))
+    assert _queued(storefront) == []
+
+
+def test_an_unknown_key_is_never_granted_credentials(db: None) -> None:
+    preflight = _preflight("nope", STOREFRONT)
+    assert (preflight.status_code, _cors(preflight)) == (
+        204,
+        {**_uncredentialed(STOREFRONT), **PREFLIGHT},
+    )
+    posted = _posted("nope", "x.myshopify.com", STOREFRONT)
+    assert (posted.status_code, _cors(posted)) == (404, _uncredentialed(STOREFRONT))
+
+
+def test_the_opaque_origin_is_answered_without_credentials(
+    storefront: str, tracking_key: str
+) -> None:
+    """Shopify's sandboxed web pixel sends `Origin: null` with credentials "omit": it can read
+    the answer; a credentialed request from any sandboxed page cannot."""
+    preflight = _preflight(tracking_key, "null")
+    assert (preflight.status_code, _cors(preflight)) == (
+        204,
+        {**_uncredentialed("null"), **PREFLIGHT},
+    )
+    posted = _posted(tracking_key, storefront, "null")
+    assert (posted.status_code, _cors(posted)) == (200, _uncredentialed("null"))
+
+
+def test_the_opaque_origin_gets_no_credentials_even_if_listed(shop: str, tracking_key: str) -> None:
+    Shop.objects.filter(domain=shop).update(storefront_origins=["null"])
+    shop_cache_clear()
+    posted = _posted(tracking_key, shop, "null")
+    assert (posted.status_code, _cors(posted)) == (200, _uncredentialed("null"))
+
+
+def test_a_request_without_origin_gets_no_cors_headers(storefront: str, tracking_key: str) -> None:
+    posted = _posted(tracking_key, storefront, None)  # a program: curl, a server-side tracker
+    assert (posted.status_code, _cors(posted)) == (200, {"Vary": "Origin"})
+    got = Client().get(  # an <img>, on the storefront
+        f"/t/{tracking_key}/i",
+        product_event(shop=storefront, item="5"),
+        headers={"Referer": f"{STOREFRONT}/products/x", "Sec-Fetch-Site": "cross-site"},
+    )
+    assert (got.status_code, _cors(got)) == (200, {"Vary": "Origin"})
 
 
 def _proxy_url(shop: str, customer: str = "", secret: str | None = None) -> str:
