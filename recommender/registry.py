@@ -287,13 +287,18 @@ def model_versions(*, kind: str, tracking_uri: str | None = None) -> list[Versio
         if exc.error_code != _NOT_FOUND:
             raise
         return []
+    # search_model_versions leaves each version's aliases empty: the registered model has them.
+    aliases: dict[str, list[str]] = {}
+    if versions:
+        for alias, number in client.get_registered_model(name).aliases.items():
+            aliases.setdefault(str(number), []).append(alias)
     infos = []
     for v in versions:
         run = client.get_run(v.run_id) if v.run_id else None
         infos.append(
             VersionInfo(
                 version=str(v.version),
-                aliases=sorted(v.aliases or []),
+                aliases=sorted(aliases.get(str(v.version), [])),
                 created_at=(v.creation_timestamp or 0) / 1000,
                 metrics=dict(run.data.metrics) if run else {},
                 params=dict(run.data.params) if run else {},

@@ -146,6 +146,8 @@ MIDDLEWARE = [
     "shopapp.web.timing.ServerTimingMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # Does nothing unless the demo is on: then its stand-in admin may frame the app's pages.
+    "shopapp.demo.middleware.demo_admin_frame",
 ]
 
 # Overridden only by bench/collector.py, to serve its baseline view beside the real ones.

@@ -1,5 +1,7 @@
 from django.urls import path
 
+from shopapp.demo import admin as demo_admin
+from shopapp.demo import images as demo_images
 from shopapp.demo import proxy as demo_proxy
 from shopapp.demo import views as demo
 from shopapp.web import auth, collector, dashboard, exports, health, proxy, webhooks
@@ -35,12 +37,18 @@ urlpatterns = [
     path("auth/callback", auth.oauth_callback, name="oauth-callback"),
     path("webhooks", webhooks.webhook, name="webhooks"),
     path("webhooks/compliance", webhooks.webhook, name="webhooks-compliance"),
-    # The demo: a storefront and the signing stand-in app proxy in front of it. They answer 404
-    # unless `manage.py demo` turned them on (SLIPSTREAM_DEMO_APP_PROXY) for the processes it runs.
+    # The demo: a storefront, the signing stand-in app proxy in front of it, and a stand-in admin
+    # (demo/admin.py). They answer 404 unless `manage.py demo` turned them on
+    # (SLIPSTREAM_DEMO_APP_PROXY) for the processes it runs.
     path("apps/slipstream/<path:path>", demo_proxy.app_proxy, name="demo-app-proxy"),
     path("demo/store/", demo.store_index, name="demo-store"),
     # Product pages at the path a Shopify storefront uses, so the block's card links work unchanged.
     path("products/<slug:handle>", demo.product_page, name="demo-product"),
+    path("demo/images/<slug:product_id>.svg", demo_images.product_image, name="demo-image"),
     path("demo/dashboard/", demo.dashboard, name="demo-dashboard"),
     path("cart/add", demo.cart_add, name="demo-cart-add"),
+    # The merchant's side: a stand-in admin framing the real embedded app, with session tokens.
+    path("demo/admin/", demo_admin.admin_page, name="demo-admin"),
+    path("demo/admin/token", demo_admin.admin_token, name="demo-admin-token"),
+    path("demo/admin/<slug:page>", demo_admin.admin_page, name="demo-admin-page"),
 ]

@@ -9,6 +9,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from django.conf import settings
+from django.db.models import Value
+from django.db.models.functions import Concat
 
 from recommender import registry
 from recommender.covisit import CoVisitation, CoVisitConfig
@@ -17,21 +19,50 @@ from recommender.predictor import Recommender
 from recommender.synthetic import Product as SyntheticProduct
 from recommender.synthetic import generate_store, write_interactions_csv
 from recommender.types import Interaction as Seen
+from shopapp.demo.images import demo_image_url
 from shopapp.events.models import Interaction
 from shopapp.events.services import interactions_import
 from shopapp.recs.models import Product
 from shopapp.recs.services import products_upsert
+from shopapp.shopify.appconfig import app_scopes
+from shopapp.shopify.auth import OfflineToken
 from shopapp.shops.services import shop_install
 
 MODEL_CONFIG = PopularityConfig(half_life_days=3.0)
+# What the demo shop's credential holds: no Shopify ever issued it, none accepts it.
+DEMO_ACCESS_TOKEN = "demo-placeholder-not-a-shopify-token"
+
+
+def demo_shop_install(*, shop: str) -> None:
+    """Install the demo shop as the admin's first visit would, without Shopify.
+
+    A real install trades the admin's session token for an offline access token (token exchange,
+    web/auth.py); the demo has no Shopify to trade with, so it keeps a placeholder that never
+    expires: the dashboard opens at once, no refresh is ever due, and whatever would call Shopify
+    with it is sent to a closed local port (SHOPIFY_ORIGIN_OVERRIDE, the demo command)."""
+    shop_install(
+        domain=shop,
+        token=OfflineToken(
+            shop=shop,
+            access_token=DEMO_ACCESS_TOKEN,
+            scopes=app_scopes(),
+            expires_at=None,
+            refresh_token=None,
+            refresh_token_expires_at=None,
+        ),
+    )
 
 
 def demo_seed(*, shop: str, say: Callable[[str], None]) -> list[SyntheticProduct]:
-    """Install the demo shop and load its catalogue and history, once; returns the catalogue."""
-    shop_install(domain=shop)
+    """Install the demo shop and load its catalogue and history, once; returns the catalogue.
+    Every product gets its drawn image (demo/images.py), even in a catalogue made before them."""
+    demo_shop_install(shop=shop)
     existing = Product.objects.filter(shop__domain=shop).order_by("product_id")
     if existing.exists():
         say("store: already generated (delete var/ to start afresh)")
+        existing.filter(image_url="").update(
+            image_url=Concat(Value("/demo/images/"), "product_id", Value(".svg"))
+        )
         return [
             SyntheticProduct(
                 item_id=p.product_id,
@@ -54,7 +85,7 @@ def demo_seed(*, shop: str, say: Callable[[str], None]) -> list[SyntheticProduct
                 "title": p.title,
                 "category": p.category,
                 "price": p.price,
-                "image_url": p.image_url,
+                "image_url": p.image_url or demo_image_url(p.item_id),
                 "available": p.available,
             }
             for p in store.products

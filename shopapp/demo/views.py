@@ -1,4 +1,4 @@
-"""The demo storefront and a read-only overview, served only on embedded defaults.
+"""The demo storefront, served only while the demo is on (the merchant's side: demo/admin.py).
 
 The storefront pages load the theme extension's real assets (tracker.js, recommendations.js) and
 render its real block Liquid (demo/liquid.py), so the demo exercises the code a real store runs.
@@ -6,19 +6,13 @@ render its real block Liquid (demo/liquid.py), so the demo exercises the code a 
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
-from django.utils import timezone
 
 from shopapp.demo.liquid import block_render, liquid_product
 from shopapp.demo.proxy import DEMO_SHOP
-from shopapp.events.models import Interaction
-from shopapp.events.rejections import rejections_list
 from shopapp.recs.models import Product
-from shopapp.recs.predictors import predictor_get
 
 
 def _require_demo() -> None:
@@ -74,17 +68,6 @@ def cart_add(request: HttpRequest) -> HttpResponse:
 
 
 def dashboard(request: HttpRequest) -> HttpResponse:
+    """The old read-only overview's address: now the merchant's real dashboard, in the admin."""
     _require_demo()
-    since = timezone.now() - timedelta(minutes=5)
-    recent = Interaction.objects.filter(shop__domain=DEMO_SHOP)
-    predictor = predictor_get(kind=settings.SERVING_MODEL_KIND, alias="champion")
-    context = {
-        "shop": DEMO_SHOP,
-        "total": recent.count(),
-        "last_5_min": recent.filter(ts__gte=since).count(),
-        "shoppers_5_min": recent.filter(ts__gte=since).values("user_id").distinct().count(),
-        "latest": recent.order_by("-ts")[:20],
-        "model": f"{predictor.name} v{predictor.version}" if predictor else "none registered",
-        "rejected": rejections_list(shop=DEMO_SHOP, limit=10),
-    }
-    return render(request, "demo/dashboard.html", context)
+    return HttpResponseRedirect("/demo/admin/")

@@ -19,7 +19,7 @@ from django import forms
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
-from django.utils.html import format_html
+from django.utils.safestring import SafeString
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
@@ -48,6 +48,7 @@ from shopapp.shops.models import (
 )
 from shopapp.shops.selectors import shop_cache_clear
 from shopapp.web.auth import embedded_page, session_required
+from shopapp.web.charts import overview_charts
 from workers.tasks import TRAIN_STATUS_KEY, retrain_models
 
 IMPORT_MAX_BYTES = 20 * 1024 * 1024
@@ -78,26 +79,6 @@ def _page(request: HttpRequest, template: str, context: dict[str, Any]) -> HttpR
             "active": template.rsplit("/", 1)[-1].removesuffix(".html"),
             **context,
         },
-    )
-
-
-def sparkline(values: list[float], *, label: str, width: int = 320, height: int = 48) -> str:
-    """A small inline SVG line chart (server-rendered: no chart library, no script)."""
-    top = max(values) if values and max(values) > 0 else 1.0
-    step = width / max(1, len(values) - 1)
-    points = " ".join(
-        f"{i * step:.1f},{height - 2 - (v / top) * (height - 4):.1f}" for i, v in enumerate(values)
-    )
-    return format_html(
-        '<svg class="spark" role="img" aria-label="{}" viewBox="0 0 {} {}" width="{}" '
-        'height="{}"><polyline fill="none" stroke="currentColor" stroke-width="2" points="{}"/>'
-        "</svg>",
-        label,
-        width,
-        height,
-        width,
-        height,
-        points,
     )
 
 
@@ -180,25 +161,29 @@ def overview(request: HttpRequest) -> HttpResponse:
         {
             "figures": figures,
             "checklist": checklist,
-            "events_chart": sparkline(
-                [float(v) for v in figures["events_per_minute"]],
-                label="Events per minute, last hour",
-            ),
-            "served_chart": sparkline(
-                [float(v) for v in figures["served_per_hour"]], label="Lists served per hour"
-            ),
+            "charts": _charts(figures),
         },
+    )
+
+
+def _charts(figures: dict[str, Any]) -> dict[str, SafeString]:
+    return overview_charts(
+        events_per_minute=figures["events_per_minute"],
+        served_per_hour=figures["served_per_hour"],
+        now=time.time(),
     )
 
 
 @require_GET
 @session_required
 def overview_api(request: HttpRequest) -> JsonResponse:
-    return JsonResponse(overview_figures(_shop(request)))
+    """The overview's live refresh: its figures, and its charts as the page renders them."""
+    figures = overview_figures(_shop(request))
+    return JsonResponse({**figures, "charts": _charts(figures)})
 
 
 class SettingsForm(forms.ModelForm):
-    """Every merchant setting of DESIGN.md, with its bounds."""
+    """Every merchant setting (docs/architecture.md §3.7), with its bounds."""
 
     excluded_product_ids = forms.CharField(
         required=False,

@@ -5,6 +5,7 @@ var/test-artifacts/dashboard/."""
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -91,7 +92,23 @@ def test_each_page_renders_real_data_without_the_cdn(browser: Any, live_server: 
     checklist = page.locator("#checklist li")
     assert checklist.count() == 4
     assert "Events arriving" in checklist.nth(0).inner_text()
-    assert page.locator("svg.spark").count() == 2
+    # Events per minute: a y axis in events / min from 0, a UTC time axis ending at "now", and
+    # this minute's events labelled at the line's end. No list served yet: it says what to do.
+    events = page.locator("[data-chart=events]")
+    assert events.locator(".chart__unit").text_content() == "events / min"
+    # The three events fall in this minute, or two in it and one in the minute before.
+    assert events.locator(".chart__tick--y").all_text_contents() in (
+        ["0", "2", "4"],
+        ["0", "1", "2"],
+    )
+    ticks = events.locator(".chart__tick--x").all_text_contents()
+    assert ticks[-1] == "now" and all(re.fullmatch(r"\d\d:\d\d", t) for t in ticks[:-1])
+    assert events.locator(".chart__tz").text_content() == "UTC"
+    current = events.locator(".chart__current tspan").all_text_contents()
+    assert current in (["3", "this minute"], ["2", "this minute"], ["1", "this minute"])
+    served = page.locator("[data-chart=served] .chart__empty")
+    assert served.inner_text().startswith("No recommendation lists served in the last 24 hours")
+    assert "Add the recommendations block to your product page" in served.inner_text()
     _shot(page, "overview")
 
     page.goto(_url(live_server, "/app/models", store))
@@ -102,6 +119,19 @@ def test_each_page_renders_real_data_without_the_cdn(browser: Any, live_server: 
     assert page.locator("#latest tbody tr").count() == 3
     assert "invalid product id" in page.locator("#rejected").inner_text()
     _shot(page, "data")
+
+
+def test_a_shop_without_events_yet_is_told_what_to_do(
+    browser: Any, live_server: Any, installed: str
+):
+    page = browser.new_page()
+    page.goto(_url(live_server, "/app", installed))
+    empty = page.locator(".chart__empty").all_inner_texts()
+    assert len(empty) == 2 and page.locator("svg.chart__svg").count() == 0
+    assert empty[0].startswith("No shopper events in the last hour yet.")
+    assert "Turn on the Slipstream tracker in your theme" in empty[0]
+    assert empty[1].startswith("No recommendation lists served in the last 24 hours yet.")
+    _shot(page, "overview-empty")
 
 
 def test_a_settings_change_round_trips_and_changes_the_next_list(

@@ -155,3 +155,18 @@ def test_explicit_tracking_uri_does_not_leak_into_global_mlflow_state(
     assert os.environ["MLFLOW_TRACKING_URI"] == other
     assert "MLFLOW_REGISTRY_URI" not in os.environ
     assert mlflow.get_tracking_uri() == other
+
+
+def test_model_versions_list_each_versions_aliases(tracking: Tracking) -> None:
+    _register(_model(), tracking)
+    _register(_model(half_life_days=1.0), tracking, alias=None)
+    registry.set_alias(
+        kind="popularity", alias="challenger", version="2", tracking_uri=tracking.uri
+    )
+
+    versions = registry.model_versions(kind="popularity", tracking_uri=tracking.uri)
+
+    assert [(v.version, v.aliases) for v in versions] == [
+        ("2", ["challenger"]),
+        ("1", ["champion"]),
+    ]

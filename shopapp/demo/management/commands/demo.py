@@ -37,8 +37,20 @@ class Command(BaseCommand):
     help = "Run Slipstream end to end on embedded defaults, with simulated shoppers."
 
     def add_arguments(self, parser: Any) -> None:
-        parser.add_argument("--port", type=int, default=int(os.environ.get("DEMO_PORT", 8000)))
-        parser.add_argument("--shoppers", type=int, default=12)
+        parser.add_argument(
+            "--port",
+            type=int,
+            default=int(os.environ.get("DEMO_PORT", 8000)),
+            help="port of the web server on 127.0.0.1; a free one is picked when it is taken "
+            "(default: $DEMO_PORT, else 8000)",
+        )
+        parser.add_argument(
+            "--shoppers",
+            type=int,
+            default=12,
+            help="distinct simulated visitors; one of them views a product every 1 to 3 s "
+            "(default: %(default)s)",
+        )
 
     def handle(self, *args: Any, port: int, shoppers: int, **options: Any) -> None:
         started = time.monotonic()
@@ -65,6 +77,7 @@ class Command(BaseCommand):
                 "products": products,
                 "stop": stop,
                 "n_shoppers": shoppers,
+                "storefront": base,
             },
         ).start()
         self._banner(base, products[0].handle, children)
@@ -91,6 +104,9 @@ class Command(BaseCommand):
             "SLIPSTREAM_DEMO_APP_PROXY": "true",
             "SHOPIFY_API_SECRET": demo_secret_get(path=settings.DEMO_APP_PROXY_SECRET_FILE),
             "SHOPIFY_API_SECRET_OLD": "",
+            # The demo has no Shopify (its shop's token is a placeholder: demo_shop_install): what
+            # would call one goes to a closed local port, never to a real store.
+            "SHOPIFY_ORIGIN_OVERRIDE": "http://127.0.0.1:9",
             # The demo shows lists following each product view: serve the co-visitation model
             # (both are registered; SLIPSTREAM_SERVING_MODEL=popularity serves the other).
             "SLIPSTREAM_SERVING_MODEL": os.environ.get("SLIPSTREAM_SERVING_MODEL", "covisit"),
@@ -159,8 +175,9 @@ class Command(BaseCommand):
             self.style.SUCCESS(
                 "\nSlipstream is running.\n"
                 f"  Demo storefront:  {base}/demo/store/\n"
+                f"  Merchant admin:   {base}/demo/admin/  (the app's dashboard, in a stand-in "
+                "for Shopify's admin)\n"
                 f"  A product page:   {base}/products/{handle}\n"
-                f"  Dashboard:        {base}/demo/dashboard/\n"
                 f"  Collector:        {base}/t/<tracking key>/com.snowplowanalytics.snowplow/tp2\n"
                 f"Simulated shoppers are browsing. Press Ctrl-C to stop everything.\n"
             )
