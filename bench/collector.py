@@ -1,6 +1,6 @@
 """Collector throughput and latency under gunicorn, beside a bare baseline on the same server.
 
-    make bench-collector        (needs wrk: apt-get install wrk)
+    .venv/bin/python -m bench.collector        (part of `make bench`, which installs wrk)
 
 gunicorn (2 sync workers, as docs/operations.md deploys it) serves both the real collector
 (`/t/<key>/com.snowplowanalytics.snowplow/tp2`: identify the shop, check the envelope, count the
@@ -16,18 +16,16 @@ import json
 import os
 import re
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
 import uuid
 from pathlib import Path
 from typing import Any
 
-from bench.common import bench_env, gunicorn_args
+from bench.common import bench_env, gunicorn_args, running, scratch_var
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "results"
@@ -89,9 +87,9 @@ def _wrk(url: str, script: Path) -> dict[str, float]:
 
 def main() -> None:
     if not shutil.which("wrk"):
-        sys.exit("wrk is needed: apt-get install wrk")
-    with tempfile.TemporaryDirectory(prefix="slipstream-bench-") as tmp:
-        var = Path(tmp)
+        sys.exit("wrk is needed: `make bench` installs it (or apt-get install wrk)")
+    # Leaving the blocks stops gunicorn, then the Redis started under the scratch var dir.
+    with scratch_var() as var, running() as procs:
         env = _env(var)
         key = _prepare(env)
         script = var / "post.lua"
@@ -101,18 +99,18 @@ def main() -> None:
             'wrk.headers["Content-Type"] = "application/json"\n'
             f'wrk.headers["Origin"] = "https://{SHOP}"\n'
         )
-        server = subprocess.Popen(
-            [sys.executable, *gunicorn_args(PORT)],
-            env=env,
-            cwd=REPO,
-            start_new_session=True,
+        procs.append(
+            subprocess.Popen(
+                [sys.executable, *gunicorn_args(PORT)],
+                env=env,
+                cwd=REPO,
+                start_new_session=True,
+            )
         )
         try:
             _wait_up(f"http://127.0.0.1:{PORT}/health")
             results = _rounds(key, script)
         finally:
-            os.killpg(server.pid, signal.SIGTERM)
-            server.wait(timeout=20)
             _clean(env)
     _report(results)
 
@@ -145,7 +143,8 @@ def _rounds(key: str, script: Path) -> dict[str, list[dict[str, float]]]:
 
 
 def _clean(env: dict[str, str]) -> None:
-    """Drop what the load left in Redis: the unconsumed event log and the baseline's list."""
+    """Drop what the load left in Redis (it matters when REDIS_URL names a shared one): the
+    unconsumed event log and the baseline's list."""
     code = (
         "import django; django.setup()\nfrom shopapp.redis import get_redis\n"
         "get_redis().delete('ss:events', 'bench:baseline')"

@@ -1,11 +1,19 @@
-"""What the server benchmarks share: the web tier exactly as docs/operations.md deploys it."""
+"""What the server benchmarks share: the web tier exactly as docs/operations.md deploys it, a
+scratch var dir, and stopping everything a benchmark started, however it ends."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import subprocess
-import sys
+import tempfile
+import time
+from collections.abc import Iterator
 from pathlib import Path
+from types import FrameType
+
+from shopapp.devredis import local_redis_stop as _devredis_stop
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -27,21 +35,90 @@ def gunicorn_args(port: int) -> list[str]:
     ]
 
 
-def local_redis_stop(env: dict[str, str]) -> None:
-    """Stop the Redis the project started under the run's var dir, if it started one."""
-    subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "import django; django.setup()\n"
-            "from shopapp.devredis import local_redis_stop\n"
-            "from django.conf import settings\n"
-            "local_redis_stop(settings.VAR_DIR)",
-        ],
-        env=env,
-        cwd=REPO,
-        check=False,
-    )
+def local_redis_stop(var: Path) -> None:
+    """Stop the Redis the project started under ``var`` (none when REDIS_URL is set), without
+    ever starting one: shut it down through its recorded port, and kill it by its pid file if it
+    is still there (it never answered, so its port was never recorded)."""
+    _devredis_stop(var)
+    pidfile = var / "redis" / "redis.pid"
+    with contextlib.suppress(FileNotFoundError, ValueError):
+        pid = int(pidfile.read_text().strip())
+        _pid_stop(pid, name="redis-server")
+
+
+def _pid_stop(pid: int, *, name: str, grace: float = 5.0) -> None:
+    """SIGTERM ``pid`` if it is still a ``name``; SIGKILL it if it outlives ``grace`` seconds."""
+    if not _is(pid, name):
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    while _is(pid, name):
+        if time.monotonic() >= deadline:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+            return
+        time.sleep(0.05)
+
+
+def _is(pid: int, name: str) -> bool:
+    # A pid is reused once its process has gone: check it is still the program we mean.
+    try:
+        return name.encode() in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+
+
+def processes_stop(procs: list[subprocess.Popen[bytes]], *, grace: float = 30.0) -> None:
+    """Stop each process and its whole group (they are started with ``start_new_session``, so
+    gunicorn's and Celery's forked workers go too): SIGTERM, SIGKILL after ``grace`` seconds."""
+    for proc in procs:
+        if proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    for proc in procs:
+        try:
+            proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        # A group can outlive its leader (an orphaned pool child): make sure it is gone.
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
+@contextlib.contextmanager
+def scratch_var(prefix: str = "slipstream-bench-") -> Iterator[Path]:
+    """A temporary var dir for a benchmark's processes. On the way out, whatever happened (an
+    error, Ctrl-C, a SIGTERM), the Redis the project started in it is stopped before the
+    directory goes: a daemonised redis-server would otherwise outlive its deleted directory."""
+    previous = signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    try:
+        with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
+            var = Path(tmp)
+            try:
+                yield var
+            finally:
+                local_redis_stop(var)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@contextlib.contextmanager
+def running() -> Iterator[list[subprocess.Popen[bytes]]]:
+    """A list for the processes a benchmark starts; every one is stopped on the way out."""
+    procs: list[subprocess.Popen[bytes]] = []
+    try:
+        yield procs
+    finally:
+        processes_stop(procs)
+
+
+def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
+    # SIGTERM's default ends Python without running `finally`: turn it into an exit that does.
+    raise SystemExit(128 + signum)
 
 
 def bench_env(var: Path, **extra: str) -> dict[str, str]:

@@ -19,11 +19,9 @@ import http.client
 import json
 import os
 import random
-import signal
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import uuid
@@ -31,7 +29,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from bench.common import bench_env, gunicorn_args, local_redis_stop
+from bench.common import bench_env, gunicorn_args, running, scratch_var
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "results"
@@ -72,7 +70,8 @@ def _prepare(env: dict[str, str]) -> dict[str, Any]:
     return prepared
 
 
-def _start(env: dict[str, str], logs: Path) -> list[subprocess.Popen[bytes]]:
+def _start(env: dict[str, str], logs: Path, procs: list[subprocess.Popen[bytes]]) -> None:
+    """Start web, consumer and worker, each appended to ``procs`` as soon as it runs."""
     commands = {
         "web": gunicorn_args(PORT),
         "consumer": ["-m", "workers.consumer"],
@@ -92,7 +91,6 @@ def _start(env: dict[str, str], logs: Path) -> list[subprocess.Popen[bytes]]:
             "WARNING",
         ],
     }
-    procs = []
     for name, args in commands.items():
         with (logs / f"{name}.log").open("wb") as log:
             procs.append(
@@ -106,7 +104,6 @@ def _start(env: dict[str, str], logs: Path) -> list[subprocess.Popen[bytes]]:
                 )
             )
     time.sleep(8)  # gunicorn, the consumer and the worker import Django, torch and mlflow
-    return procs
 
 
 class Watcher(threading.Thread):
@@ -180,7 +177,8 @@ def _send(
                 with lock:
                     sent.append((user, time.time()))
 
-    threads = [threading.Thread(target=sender, args=(i,)) for i in range(SENDERS)]
+    # Daemons: a Ctrl-C ends the run without waiting for the rest of the step's requests.
+    threads = [threading.Thread(target=sender, args=(i,), daemon=True) for i in range(SENDERS)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -215,15 +213,16 @@ def _pct(values: list[float], q: float) -> float:
 
 
 def main() -> None:
-    with tempfile.TemporaryDirectory(prefix="slipstream-fresh-") as tmp:
-        var = Path(tmp)
+    rows = []
+    # Leaving the blocks stops web, consumer and worker, then the Redis started under the
+    # scratch var dir.
+    with scratch_var(prefix="slipstream-fresh-") as var, running() as procs:
         env = _env(var)
         prepared = _prepare(env)
         env["REDIS_URL"] = prepared["redis"]  # the one _prepare used (maybe started under var/)
-        procs = _start(env, var)
+        _start(env, var, procs)
         watcher = Watcher(prepared["redis"])
         watcher.start()
-        rows = []
         try:
             # Unmeasured warm-up: each process's first request imports mlflow and loads the model.
             _send(prepared["key"], prepared["items"], WARMUP_RATE, "warm", [], seconds=WARMUP_S)
@@ -249,11 +248,6 @@ def main() -> None:
                 print(_line(rows[-1]), flush=True)
         finally:
             watcher.close()
-            for proc in procs:
-                os.killpg(proc.pid, signal.SIGTERM)
-            for proc in procs:
-                proc.wait(timeout=30)
-            local_redis_stop(env)
     _report(rows)
 
 

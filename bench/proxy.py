@@ -18,17 +18,15 @@ import http.client
 import json
 import os
 import random
-import signal
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
 from typing import Any
 
-from bench.common import bench_env, gunicorn_args, local_redis_stop
+from bench.common import bench_env, gunicorn_args, running, scratch_var
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "results"
@@ -132,7 +130,8 @@ def _load(paths: list[str]) -> dict[str, list[float]]:
                 else:
                     failed.append(float(response.status))
 
-    threads = [threading.Thread(target=sender, args=(i,)) for i in range(SENDERS)]
+    # Daemons: a Ctrl-C ends the run without waiting for the rest of the round's requests.
+    threads = [threading.Thread(target=sender, args=(i,), daemon=True) for i in range(SENDERS)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -148,40 +147,37 @@ def _pct(values: list[float], q: float) -> float:
 
 
 def main() -> None:
-    with tempfile.TemporaryDirectory(prefix="slipstream-bench-") as tmp:
-        var = Path(tmp)
+    # Leaving the blocks stops gunicorn, then the Redis started under the scratch var dir.
+    with scratch_var() as var, running() as procs:
         env = _env(var)
         env.pop("DATABASE_URL", None)  # a scratch SQLite database, like the demo's
         prepared = _prepare(env)
         with (var / "web.log").open("wb") as log:
-            web = subprocess.Popen(
-                [sys.executable, *gunicorn_args(PORT)],
-                env=env,
-                cwd=REPO,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
+            procs.append(
+                subprocess.Popen(
+                    [sys.executable, *gunicorn_args(PORT)],
+                    env=env,
+                    cwd=REPO,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
             )
-        try:
-            time.sleep(6)  # gunicorn's workers import Django, torch and mlflow
-            results: dict[str, dict[str, list[float]]] = {
-                "proxy": {"server": [], "client": [], "failed": []},
-                "baseline": {"server": [], "client": [], "failed": []},
-            }
-            for _ in range(ROUNDS):
-                for name in ("baseline", "proxy"):
-                    paths = (
-                        _signed_paths(env, prepared["items"])
-                        if name == "proxy"
-                        else ["/bench/proxy-baseline"]
-                    )
-                    got = _load(paths)
-                    for key in got:
-                        results[name][key] += got[key]
-        finally:
-            os.killpg(web.pid, signal.SIGTERM)
-            web.wait(timeout=30)
-            local_redis_stop(env)
+        time.sleep(6)  # gunicorn's workers import Django, torch and mlflow
+        results: dict[str, dict[str, list[float]]] = {
+            "proxy": {"server": [], "client": [], "failed": []},
+            "baseline": {"server": [], "client": [], "failed": []},
+        }
+        for _ in range(ROUNDS):
+            for name in ("baseline", "proxy"):
+                paths = (
+                    _signed_paths(env, prepared["items"])
+                    if name == "proxy"
+                    else ["/bench/proxy-baseline"]
+                )
+                got = _load(paths)
+                for key in got:
+                    results[name][key] += got[key]
     table: dict[str, dict[str, Any]] = {
         name: {
             "requests_ok": len(r["server"]),

@@ -1,7 +1,7 @@
 """Hot-path benchmarks: `make bench`. Prints a table and writes bench/results/hot_paths.json.
 
 Each figure stands beside a baseline measured in the same run on the same machine, so the ratio
-means something even on this noisy 2-core VM (see shared/reference/machine-limits.md §0):
+means something even on a small, noisy VM:
 - ingest: parsing + normalising a 10-event tp2 body (the worker side), against json.loads of it;
 - window update: the Lua update (one round trip), against a bare PING round trip;
 - inference: Predictor.recommend_batch for one shopper, against sorting the scores per call.
@@ -19,19 +19,11 @@ from pathlib import Path
 
 import django
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shopapp.settings")
-# Benchmarks run the development configuration (the settings default to production).
-os.environ.setdefault("SLIPSTREAM_ENV", "development")
-django.setup()
-
-from recommender.popularity import Popularity, PopularityConfig  # noqa: E402
-from recommender.predictor import Predictor  # noqa: E402
-from recommender.synthetic import generate_store  # noqa: E402
-from shopapp.events.normalise import tp2_normalise  # noqa: E402
-from shopapp.events.tp2 import event_fields, payload_parse  # noqa: E402
-from shopapp.events.window import window_update  # noqa: E402
-from shopapp.redis import get_redis  # noqa: E402
-from tests.tp2 import payload, product_event  # noqa: E402
+from bench.common import bench_env, scratch_var
+from recommender.popularity import Popularity, PopularityConfig
+from recommender.predictor import Predictor
+from recommender.synthetic import generate_store
+from tests.tp2 import payload, product_event
 
 SHOP = "bench.myshopify.com"
 RESULTS = Path(__file__).parent / "results"
@@ -50,6 +42,9 @@ def _timed(fn: Callable[[], object], *, seconds: float = 2.0, repeats: int = 3) 
 
 
 def bench_ingest() -> tuple[dict[str, float], dict[str, float]]:
+    from shopapp.events.normalise import tp2_normalise
+    from shopapp.events.tp2 import event_fields, payload_parse
+
     body = payload(
         *[
             product_event(
@@ -67,6 +62,10 @@ def bench_ingest() -> tuple[dict[str, float], dict[str, float]]:
 
 
 def bench_window() -> tuple[dict[str, float], dict[str, float]]:
+    from shopapp.events.normalise import tp2_normalise
+    from shopapp.events.window import window_update
+    from shopapp.redis import get_redis
+
     r = get_redis()
     records = [
         tp2_normalise(
@@ -97,11 +96,16 @@ def bench_inference() -> tuple[dict[str, float], dict[str, float]]:
 
 
 def main() -> None:
-    rows = {
-        "ingest: parse+normalise 10 events (vs json.loads)": bench_ingest(),
-        "window update, Lua, 1 round trip (vs PING)": bench_window(),
-        "inference, popularity top-10 of 1000 (vs sort per call)": bench_inference(),
-    }
+    # Django (and the Redis the project starts for itself when REDIS_URL is unset) run on a
+    # scratch var dir; leaving the block stops that Redis, however the run ends.
+    with scratch_var() as var:
+        os.environ.update(bench_env(var))
+        django.setup()
+        rows = {
+            "ingest: parse+normalise 10 events (vs json.loads)": bench_ingest(),
+            "window update, Lua, 1 round trip (vs PING)": bench_window(),
+            "inference, popularity top-10 of 1000 (vs sort per call)": bench_inference(),
+        }
     print(f"{'hot path':58} {'median µs':>10} {'min µs':>9} {'baseline µs':>12} {'ratio':>7}")
     out = {}
     for name, (measured, baseline) in rows.items():

@@ -1,1 +1,1 @@
-"""Celery tasks: thin, idempotent interfaces that call the domain services (DESIGN.md §2)."""
+"""Celery tasks: thin, idempotent calls into the domain services (docs/architecture.md §3.8)."""

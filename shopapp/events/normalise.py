@@ -1,4 +1,4 @@
-"""Every source of interactions reduces to one record here (DESIGN.md §1).
+"""Every source of interactions reduces to one record here (docs/architecture.md §3.1).
 
 The collector (tracker events) and the offline importer (CSV/JSON Lines rows) both end in
 `interaction_build`, so training data from a legacy export and from the live tracker are one thing.

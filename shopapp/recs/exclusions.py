@@ -1,4 +1,4 @@
-"""What must never be recommended, whatever the model says: the post-filters of DESIGN.md §3.
+"""What must never be recommended, whatever the model says (docs/architecture.md §3.7).
 
 Each is a shop setting: products the merchant excluded, products out of stock, products this
 shopper already bought, and (by default) what is in their current window.

@@ -27,7 +27,7 @@ from shopapp.shopify.graphql import AdminClient, ShopifyError, json_value, user_
 log = logging.getLogger(__name__)
 
 TYPE = "$app:recommendations"
-MAX_PRODUCTS = 10  # DESIGN.md §3; list.product_reference allows 128
+MAX_PRODUCTS = 10  # docs/architecture.md §3.6; list.product_reference allows 128
 # The customer's pointer to their entry. shopify.app.toml can declare app-owned metafields only in
 # the plain `$app` namespace (`[customer.metafields.app.<key>]`), so that is the namespace.
 POINTER_NAMESPACE = "$app"

@@ -35,7 +35,7 @@ class Shop(models.Model):
 
 
 class ShopSettings(models.Model):
-    """What a merchant can change on the dashboard; every field has the default of DESIGN.md."""
+    """What a merchant can change on the dashboard (defaults, bounds: docs/architecture.md §3.7)."""
 
     shop = models.OneToOneField(Shop, on_delete=models.CASCADE, related_name="settings")
     tracking_enabled = models.BooleanField(default=True)
