@@ -11,7 +11,8 @@ STAMP := $(VENV)/.installed
 # and the benchmarks opt in to the development configuration (and its local-only defaults).
 demo test test-fast bench: export SLIPSTREAM_ENV := development
 
-NODE_STAMPS := tools/theme-check/node_modules/.installed web_pixel/node_modules/.installed
+NODE_STAMPS := tools/theme-check/node_modules/.installed web_pixel/node_modules/.installed \
+  tests/browser/snowplow_js/node_modules/.installed
 # Shopify's Admin API schema, which the tests validate every GraphQL document against.
 ADMIN_SCHEMA := .cache/shopify/admin_2026-10.json.gz
 
@@ -54,7 +55,16 @@ demo: install
 	  else sudo apt-get update -qq && sudo apt-get install -y -qq redis-server; fi; fi
 	$(PY) manage.py demo
 
+# The benchmarks load the collector with wrk, and start their own Redis unless REDIS_URL is set;
+# each stops every process it started, even when it fails or is interrupted.
 bench: install
+	@missing=""; command -v wrk >/dev/null || missing="wrk"; \
+	if [ -z "$$REDIS_URL" ] && ! command -v redis-server >/dev/null; then \
+	  missing="$$missing redis-server"; fi; \
+	if [ -n "$$missing" ]; then \
+	  echo "==> installing $$missing (Debian packages)"; \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq $$missing; \
+	  else sudo apt-get update -qq && sudo apt-get install -y -qq $$missing; fi; fi
 	$(PY) -m bench.run
 	$(PY) -m bench.collector
 	$(PY) -m bench.proxy

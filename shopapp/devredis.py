@@ -3,6 +3,8 @@
 Every process (web, worker, beat, manage.py) resolves the same server: the first one starts
 `redis-server` on a free loopback port under `var/redis/` and records the port; the others find it
 there and check it answers. A file lock keeps two processes starting at once from starting two.
+Each process remembers the server it started itself, so a test session stops the one it started
+and leaves alone one that a demo (or another session) started.
 """
 
 from __future__ import annotations
@@ -20,6 +22,10 @@ import redis
 
 class LocalRedisUnavailable(RuntimeError):
     pass
+
+
+# var/redis folder -> the port of the server this process started there.
+_started: dict[Path, str] = {}
 
 
 def _free_port() -> int:
@@ -84,11 +90,21 @@ def local_redis_url(var_dir: Path) -> str:
         for _ in range(100):
             if _answers(url):
                 port_file.write_text(str(port))
+                _started[home] = str(port)
                 return url
             time.sleep(0.05)
         raise LocalRedisUnavailable(
             f"redis-server did not answer on port {port}; see {home}/redis.log"
         )
+
+
+def local_redis_started_here(var_dir: Path) -> bool:
+    """Whether this process started the project's own Redis that runs for `var_dir` now."""
+    home = var_dir / "redis"
+    port_file = home / "port"
+    return (
+        home in _started and port_file.exists() and port_file.read_text().strip() == _started[home]
+    )
 
 
 def local_redis_stop(var_dir: Path) -> None:
@@ -101,3 +117,4 @@ def local_redis_stop(var_dir: Path) -> None:
     with contextlib.suppress(redis.ConnectionError):
         redis.Redis.from_url(url, socket_timeout=1).shutdown(nosave=True)
     port_file.unlink(missing_ok=True)
+    _started.pop(var_dir / "redis", None)

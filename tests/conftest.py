@@ -41,6 +41,15 @@ def _isolated_redis() -> Iterator[str]:
     get_redis().flushdb()
 
 
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """The project's own Redis (shopapp/devredis.py, started when the settings load without a
+    REDIS_URL) stops with the session that started it; one already running, a demo's say, stays."""
+    from shopapp.devredis import local_redis_started_here, local_redis_stop
+
+    if local_redis_started_here(settings.VAR_DIR):
+        local_redis_stop(settings.VAR_DIR)
+
+
 @pytest.fixture
 def shop_domain() -> str:
     """A fresh shop domain per test, so Redis keys never collide between tests."""

@@ -4,6 +4,7 @@ Each runs in its own process group and is always stopped afterwards."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -20,6 +21,7 @@ WORKER_ARGS = (
     " --loglevel INFO"
 )
 Process = subprocess.Popen[bytes]
+SQLITE_BUSY_S = 300
 
 
 def worker_env(*, mlflow_uri: str) -> dict[str, str]:
@@ -29,7 +31,9 @@ def worker_env(*, mlflow_uri: str) -> dict[str, str]:
 
     db = connection.settings_dict
     if db["ENGINE"].endswith("sqlite3"):
-        url = f"sqlite:///{db['NAME']}"
+        # One file shared with this process: a worker waits for its write lock (a test may hold
+        # it on purpose) rather than failing after sqlite's default of 5 s.
+        url = f"sqlite:///{db['NAME']}?timeout={SQLITE_BUSY_S}"
     else:
         auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
         url = f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
@@ -37,13 +41,16 @@ def worker_env(*, mlflow_uri: str) -> dict[str, str]:
 
 
 QUEUES = ("ss:events", "ingest", "recommend", "publish", "train")
+# Where kombu keeps the tasks that workers took and have not acknowledged (a killed worker's too).
+UNACKED = ("unacked", "unacked_index", "unacked_mutex")
 
 
 def queues_clear() -> None:
-    """Empty the event log and the Celery queues, so no test's leftovers reach another's worker."""
+    """Empty the event log and the Celery queues, and forget the tasks that workers took and never
+    acknowledged, so no test's leftovers reach another's worker."""
     from shopapp.redis import get_redis
 
-    get_redis().delete(*QUEUES)
+    get_redis().delete(*QUEUES, *UNACKED)
 
 
 @contextmanager
@@ -122,10 +129,17 @@ def _wait_ready(proc: Process, log_path: Path, ready: bytes, timeout: float) -> 
 
 
 def _stop(proc: Process) -> None:
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=5)
+    """SIGTERM the group, then SIGKILL whatever of it is left: pool children outlive a leader that
+    died first, so the group is signalled even when the leader has exited."""
+    _signal_group(proc, signal.SIGTERM)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(timeout=15)
+    _signal_group(proc, signal.SIGKILL)
+    proc.wait(timeout=5)
+
+
+def _signal_group(proc: Process, signum: int) -> None:
+    # A group keeps its leader's id while any member lives (the id is not handed out again until
+    # the group is gone), and every member is ours: the process's children stay in its group.
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signum)

@@ -5,17 +5,20 @@ killed mid-replay and batches are delivered twice."""
 from __future__ import annotations
 
 import os
+import re
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.test import Client
 
 from shopapp.events.models import Interaction
 from shopapp.events.trending import trending_totals
-from shopapp.events.window import window_read
+from shopapp.events.window import window_key, window_read
 from shopapp.redis import get_redis
 from tests.conftest import SHARED_DATA
 from tests.replay import (
@@ -36,6 +39,9 @@ from tests.workers_process import (
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 WINDOW_S, MAX_EVENTS = 300, 50  # the shop defaults
+HELD = 40  # tracker requests sent while the first worker's task is held (the tracker resends 20)
+VISIBILITY_S = 5  # a task whose worker died is delivered again after this long (production: 600)
+INGEST_LOG = re.compile(rb"Task slipstream\.ingest\.events\[([0-9a-f-]+)\] (received|succeeded)")
 
 
 @pytest.fixture
@@ -82,8 +88,43 @@ def _trending_total(shop: str, clicks: list[Click]) -> float:
     return sum(totals.values())
 
 
-def _count(log: Path, word: bytes) -> int:
-    return log.read_bytes().count(word)
+def _tasks(log: Path, what: bytes) -> set[bytes]:
+    """The ids of the ingest tasks that a worker's log says it received (or finished)."""
+    return {m[1] for m in INGEST_LOG.finditer(log.read_bytes()) if m[2] == what}
+
+
+def _finished(log: Path, ids: set[bytes]) -> Callable[[], bool]:
+    return lambda: ids <= _tasks(log, b"succeeded")
+
+
+def _visible_again() -> bool:
+    """Every task a worker took and never acknowledged is past the visibility timeout. A worker
+    starting now takes them back at once: kombu looks when it starts, then only every ~100 s."""
+    oldest = get_redis().zrange("unacked_index", 0, 0, withscores=True)
+    return not oldest or time.time() - float(oldest[0][1]) > VISIBILITY_S
+
+
+def _half_done(shop: str) -> bool:
+    """Some shopper of the shop has a window: an ingest task has done its Redis half."""
+    return next(get_redis().scan_iter(match=window_key(shop, "*"), count=1000), None) is not None
+
+
+@contextmanager
+def _history_held() -> Iterator[None]:
+    """Until the block ends, writes to the interaction history wait (reads go on), on a connection
+    of its own: an ingest task writes its windows, then stops at the history, mid-task, as long as
+    the block lasts (SQLite: up to worker_env's busy timeout). No sleep, no race to catch it."""
+    holder = connections.create_connection(DEFAULT_DB_ALIAS)
+    try:
+        with holder.cursor() as cursor:
+            if holder.vendor == "sqlite":
+                cursor.execute("BEGIN IMMEDIATE")  # SQLite locks writes to the whole file
+            else:
+                cursor.execute("BEGIN")
+                cursor.execute(f"LOCK TABLE {Interaction._meta.db_table} IN SHARE MODE")
+        yield
+    finally:
+        holder.close()  # the transaction is rolled back; the lock goes with it
 
 
 def _windows(shop: str, users: list[str]) -> dict[str, list[tuple[str, float]]]:
@@ -120,26 +161,32 @@ def test_a_worker_killed_mid_replay_and_resent_batches_change_nothing(
 ) -> None:
     expected = expected_windows(clicks, window_s=WINDOW_S, max_events=MAX_EVENTS)
     bodies = list(tp2_bodies(shop, clicks, per_request=25))
-    log = tmp_path / "first.log"
-    # A task whose worker died becomes visible again after this long (production: 600 s).
+    first_log, second_log = tmp_path / "first.log", tmp_path / "second.log"
     env = {
         **worker_env(mlflow_uri=f"sqlite:///{tmp_path / 'mlflow.db'}"),
-        "CELERY_VISIBILITY_TIMEOUT": "5",
+        "CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY_S),
     }
     client = Client()
     with consumer_process(env=env, log_dir=tmp_path):
-        with worker_process(env=env, log_dir=tmp_path, queues="ingest", name="first") as first:
-            sent = 0
-            while sent < len(bodies) and not _count(log, b"received") > _count(log, b"succeeded"):
-                _post_all(bodies[sent : sent + 1], tracking_key, client)
-                sent += 1
-            kill_hard(first)  # a task taken but not finished: killed in the middle of its work
+        with (
+            worker_process(env=env, log_dir=tmp_path, queues="ingest", name="first") as first,
+            _history_held(),
+        ):
+            _post_all(bodies[:HELD], tracking_key, client)
+            # The worker's own evidence of a task in progress: windows written, and the task now
+            # waits at the history, which it cannot write while it is held.
+            _wait(lambda: _half_done(shop), "an ingest task to write its windows", timeout=60)
+            kill_hard(first)  # in the middle of its work: windows written, history not
+            in_history = Interaction.objects.filter(shop__domain=shop).count()
         # The kill must have cut a task short, or this test would prove nothing about redelivery.
-        assert _count(log, b"received") > _count(log, b"succeeded"), log.read_text()[-2000:]
-        _post_all(bodies[max(0, sent - 20) :], tracking_key, client)  # the tracker resends 20
+        cut = _tasks(first_log, b"received") - _tasks(first_log, b"succeeded")
+        assert cut and in_history == 0, (in_history, first_log.read_text()[-2000:])
+        _post_all(bodies[HELD - 20 :], tracking_key, client)  # the tracker resends 20
+        _wait(_visible_again, "the cut task to be past the visibility timeout", timeout=60)
         with worker_process(env=env, log_dir=tmp_path, queues="ingest", name="second"):
             _wait(_settled(shop, len(clicks)), "the replay to be ingested", timeout=300)
-            time.sleep(8)  # past the visibility timeout: any redelivery has landed too
+            # Taken back from the dead worker as this one starts, the cut task runs here in full.
+            _wait(_finished(second_log, cut), "the cut task to be redelivered", timeout=120)
     assert _windows(shop, sorted(expected)) == expected
     assert Interaction.objects.filter(shop__domain=shop).count() == len(clicks)
     assert _trending_total(shop, clicks) == len(clicks)  # every view counted once
