@@ -51,6 +51,16 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 
 @pytest.fixture
+def empty_event_log() -> Iterator[None]:
+    """The event log (the collector's Redis Stream) empty before and after the test."""
+    from shopapp.events.stream import STREAM
+
+    get_redis().delete(STREAM)
+    yield
+    get_redis().delete(STREAM)
+
+
+@pytest.fixture
 def shop_domain() -> str:
     """A fresh shop domain per test, so Redis keys never collide between tests."""
     return f"test-{uuid.uuid4().hex[:10]}.myshopify.com"

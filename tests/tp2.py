@@ -107,3 +107,14 @@ def proxy_tp2_path(shop: str, customer: str = "") -> str:
         secret=settings.SHOPIFY_API_SECRET,
     )
     return f"/proxy/tp2?{query}"
+
+
+def logged_batches(shop: str) -> list[Any]:
+    """The shop's batches in the event log, oldest first: what the consumer will hand to Celery."""
+    from typing import cast
+
+    from shopapp.events.stream import STREAM, batch_decode
+    from shopapp.redis import get_redis
+
+    entries = cast(list[tuple[str, dict[str, str]]], get_redis().xrange(STREAM))
+    return [batch_decode(fields) for _, fields in entries if fields["shop"] == shop]

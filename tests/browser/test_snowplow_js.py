@@ -19,7 +19,7 @@ import urllib.request
 from collections.abc import Iterator
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 from urllib.parse import urlencode
 
 import pytest
@@ -27,11 +27,11 @@ import pytest
 from shopapp.events.models import Interaction
 from shopapp.events.rejections import rejections_list
 from shopapp.events.services import tracker_events_ingest
-from shopapp.events.stream import STREAM, Batch, batch_decode
-from shopapp.redis import get_redis
+from shopapp.events.stream import Batch
 from shopapp.shops.models import Shop
 from shopapp.shops.selectors import shop_cache_clear
 from tests.browser.pages import wait_until
+from tests.tp2 import logged_batches
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -96,15 +96,12 @@ def storefront(tmp_path: Path, bundle: Path) -> Iterator[str]:
 
 
 @pytest.fixture(autouse=True)
-def _empty_log() -> Iterator[None]:
-    get_redis().delete(STREAM)
-    yield
-    get_redis().delete(STREAM)
+def _empty_log(empty_event_log: None) -> None:
+    """Every test here starts from an empty event log (tests/conftest.py)."""
 
 
 def _logged(shop: str) -> list[Batch]:
-    entries = cast(list[tuple[str, dict[str, str]]], get_redis().xrange(STREAM))
-    return [batch_decode(fields) for _, fields in entries if fields["shop"] == shop]
+    return logged_batches(shop)
 
 
 def _events(shop: str) -> list[dict[str, Any]]:

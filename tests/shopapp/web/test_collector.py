@@ -2,20 +2,17 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
-from typing import Any, cast
+from typing import Any
 
 import pytest
 from django.conf import settings
 from django.test import Client
 
-from shopapp.events.stream import STREAM, batch_decode
-from shopapp.redis import get_redis
 from shopapp.shopify.signatures import app_proxy_sign
 from shopapp.shops.models import Shop, ShopSettings
 from shopapp.shops.selectors import shop_cache_clear
 from tests.brokers import queue_down
-from tests.tp2 import PAYLOAD, page_view, payload, product_event
+from tests.tp2 import PAYLOAD, logged_batches, page_view, payload, product_event
 
 
 def _post(url: str, body: bytes, origin: str | None) -> tuple[int, dict[str, Any], str | None]:
@@ -34,15 +31,12 @@ def _direct(key: str, shop: str, body: bytes) -> tuple[int, dict[str, Any], str 
 
 def _queued(shop: str) -> list[list[dict[str, Any]]]:
     """The batches this shop has in the event log (what the consumer will hand to Celery)."""
-    entries = cast(list[tuple[str, dict[str, str]]], get_redis().xrange(STREAM))
-    return [batch_decode(fields).events for _, fields in entries if fields["shop"] == shop]
+    return [batch.events for batch in logged_batches(shop)]
 
 
 @pytest.fixture(autouse=True)
-def _empty_log() -> Iterator[None]:
-    get_redis().delete(STREAM)
-    yield
-    get_redis().delete(STREAM)
+def _empty_log(empty_event_log: None) -> None:
+    """Every test here starts from an empty event log (tests/conftest.py)."""
 
 
 def test_valid_batch_is_logged_and_acknowledged(shop: str, tracking_key: str) -> None:
@@ -338,8 +332,7 @@ def _proxy_url(shop: str, customer: str = "", secret: str | None = None) -> str:
 
 
 def _queued_customers(shop: str) -> list[str | None]:
-    entries = cast(list[tuple[str, dict[str, str]]], get_redis().xrange(STREAM))
-    return [batch_decode(fields).customer for _, fields in entries if fields["shop"] == shop]
+    return [batch.customer for batch in logged_batches(shop)]
 
 
 def test_through_the_app_proxy_shopify_says_who_is_logged_in(shop: str) -> None:

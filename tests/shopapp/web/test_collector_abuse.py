@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from collections.abc import Iterator
 from types import SimpleNamespace
 from typing import Any, cast
 
@@ -15,15 +14,13 @@ import pytest
 from django.test import Client
 
 from shopapp.events.stream import (
-    STREAM,
     address_rate_key,
     address_visitors_key,
-    batch_decode,
     visitor_digest,
 )
 from shopapp.redis import get_redis
 from shopapp.web import collector
-from tests.tp2 import payload, product_event, proxy_tp2_path
+from tests.tp2 import logged_batches, payload, product_event, proxy_tp2_path
 
 # 10 s into a minute: every request of a test lands in the same rate window unless it moves on.
 T0 = 1_800_000_000.0 - 1_800_000_000.0 % 60 + 10
@@ -31,10 +28,8 @@ MINUTE = int(T0 // 60)
 
 
 @pytest.fixture(autouse=True)
-def _empty_log() -> Iterator[None]:
-    get_redis().delete(STREAM)
-    yield
-    get_redis().delete(STREAM)
+def _empty_log(empty_event_log: None) -> None:
+    """Every test here starts from an empty event log (tests/conftest.py)."""
 
 
 @pytest.fixture
@@ -69,8 +64,7 @@ def _send(
 
 
 def _queued(shop: str) -> int:
-    entries = cast(list[tuple[str, dict[str, str]]], get_redis().xrange(STREAM))
-    return sum(len(batch_decode(f).events) for _, f in entries if f["shop"] == shop)
+    return sum(len(batch.events) for batch in logged_batches(shop))
 
 
 REFUSED = {"error": "rate limit exceeded, retry later"}

@@ -4,28 +4,21 @@ nothing of them reaches the event log."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from typing import cast
 from urllib.parse import quote
 
 import pytest
 from django.test import Client
 
-from shopapp.events.stream import STREAM
-from shopapp.redis import get_redis
-from tests.tp2 import PAYLOAD, product_event
+from tests.tp2 import PAYLOAD, logged_batches, product_event
 
 
 @pytest.fixture(autouse=True)
-def _empty_log() -> Iterator[None]:
-    get_redis().delete(STREAM)
-    yield
-    get_redis().delete(STREAM)
+def _empty_log(empty_event_log: None) -> None:
+    """Every test here starts from an empty event log (tests/conftest.py)."""
 
 
 def _logged(shop: str) -> int:
-    entries = cast(list[tuple[str, dict[str, str]]], get_redis().xrange(STREAM))
-    return sum(1 for _, fields in entries if fields["shop"] == shop)
+    return len(logged_batches(shop))
 
 
 def _envelope(*events: str) -> bytes:

@@ -8,8 +8,6 @@ the real ingest step, as the consumer and the ingest worker run them.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from typing import cast
 
 import pytest
 from django.test import Client
@@ -17,30 +15,34 @@ from django.test import Client
 from shopapp.events.models import IdentityLink, Interaction
 from shopapp.events.normalise import interaction_build
 from shopapp.events.services import interactions_ingest, tracker_events_ingest
-from shopapp.events.stream import STREAM, batch_decode
+from shopapp.events.stream import STREAM
 from shopapp.events.window import window_read
 from shopapp.privacy.models import DataExport
 from shopapp.privacy.services import Person, customer_export, customer_redact
 from shopapp.redis import get_redis
-from tests.tp2 import DUID, VISITOR, duid_for, payload, product_event, proxy_tp2_path
+from tests.tp2 import (
+    DUID,
+    VISITOR,
+    duid_for,
+    logged_batches,
+    payload,
+    product_event,
+    proxy_tp2_path,
+)
 
 VICTIM = "207119551"  # customer B's Shopify id, which an attacker may well know
 ATTACKER = "301"
 
 
 @pytest.fixture(autouse=True)
-def _empty_log() -> Iterator[None]:
-    get_redis().delete(STREAM)
-    yield
-    get_redis().delete(STREAM)
+def _empty_log(empty_event_log: None) -> None:
+    """Every test here starts from an empty event log (tests/conftest.py)."""
 
 
 def _ingest_logged(shop: str) -> list[str]:
     """Run every logged batch of the shop through ingest, as the worker would."""
-    r = get_redis()
-    entries = cast(list[tuple[str, dict[str, str]]], r.xrange(STREAM))
-    batches = [batch_decode(fields) for _, fields in entries if fields["shop"] == shop]
-    r.delete(STREAM)
+    batches = logged_batches(shop)
+    get_redis().delete(STREAM)
     return tracker_events_ingest(shop=shop, batches=batches)
 
 

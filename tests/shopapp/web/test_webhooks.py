@@ -14,22 +14,8 @@ from shopapp.recs.models import Product
 from shopapp.shopify.signatures import webhook_sign
 from shopapp.shops.crypto import token_encrypt
 from shopapp.shops.models import Shop, ShopCredential, WebhookDelivery
-from workers import webhooks as webhook_tasks
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def queued(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """What the view queues, run here at once (the worker's own code path, without a broker)."""
-    ids: list[str] = []
-
-    def delay(delivery_id: str) -> None:
-        ids.append(delivery_id)
-        webhook_tasks.handle_webhook.run(delivery_id)
-
-    monkeypatch.setattr(webhook_tasks.handle_webhook, "delay", delay)
-    return ids
 
 
 def post(

@@ -17,22 +17,8 @@ from shopapp.events.models import Interaction
 from shopapp.events.rejections import rejections_list
 from shopapp.shopify.signatures import webhook_sign
 from shopapp.shops.models import WebhookDelivery
-from workers import webhooks as webhook_tasks
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def queued(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """What the view queues, run here at once (the worker's own code path, without a broker)."""
-    ids: list[str] = []
-
-    def delay(delivery_id: str) -> None:
-        ids.append(delivery_id)
-        webhook_tasks.handle_webhook.run(delivery_id)
-
-    monkeypatch.setattr(webhook_tasks.handle_webhook, "delay", delay)
-    return ids
 
 
 def _post(topic: str, shop: str, body: bytes, delivery_id: str, *, signed: bool = True) -> Any:
