@@ -51,8 +51,14 @@ def _shot(page: Any, name: str) -> None:
 
 
 def _open(page: Any, nav: str) -> Any:
-    """Click the admin's nav item `nav`; the frame, once its page has loaded."""
-    page.locator("#app-nav a", has_text=nav).click()
+    """Click the admin's nav item `nav`; the frame, once its new page has loaded. (Clicking the
+    page already shown reloads it too: waiting only for the nav's mark would read the old page
+    while the new one replaces it.)"""
+    with page.expect_event(
+        "framenavigated", predicate=lambda frame: frame.parent_frame is not None
+    ) as navigated:
+        page.locator("#app-nav a", has_text=nav).click()
+    navigated.value.wait_for_load_state("load")
     wait_until(
         page,
         lambda: page.locator("#app-nav a[aria-current=page]").inner_text() == nav,
