@@ -27,7 +27,12 @@ from shopapp.events.identity import IdentityError, customer_user, visitor_user
 from shopapp.events.stream import Batch, Refusal, events_append
 from shopapp.events.tp2 import PayloadError, payload_parse, query_event
 from shopapp.redis import get_redis
-from shopapp.shopify.signatures import ProxyRequest, SignatureRejected, app_proxy_verify
+from shopapp.shopify.signatures import (
+    PROXY_RESERVED,
+    ProxyRequest,
+    SignatureRejected,
+    app_proxy_verify,
+)
 from shopapp.shops.selectors import ShopConfig, shop_config_cached
 from shopapp.web.clientaddr import client_address
 from shopapp.web.cors import with_cors
@@ -129,8 +134,10 @@ def _get(request: HttpRequest, shop: ShopConfig, proxy: ProxyRequest | None) -> 
 
 
 def _get_event(request: HttpRequest) -> dict[str, str]:
-    proxy_params = {"shop", "logged_in_customer_id", "path_prefix", "timestamp", "signature", "tk"}
-    return query_event({k: v for k, v in request.GET.dict().items() if k not in proxy_params})
+    # Shopify's own parameters and our tracking key are no part of the event.
+    return query_event(
+        {k: v for k, v in request.GET.dict().items() if k not in (*PROXY_RESERVED, "tk")}
+    )
 
 
 def _gif(request: HttpRequest, response: HttpResponse) -> HttpResponse:
@@ -198,38 +205,21 @@ def _append(
     request: HttpRequest, batch: Batch, customer: str | None, *, via_app_proxy: bool
 ) -> Refusal | None:
     """Every limit checked, then counted and the batch appended: one round trip (stream.py)."""
+    visitors = [_visitor_or_none(raw.get("duid")) for raw in batch.events]  # each duid read once
     return events_append(
         r=get_redis(),
         batch=batch,
-        per_shopper=_shoppers(batch.events, customer),
+        # Per shopper: the signed customer, else each event's visitor (`-`: none, ingest rejects).
+        per_shopper=Counter({customer: len(visitors)}) if customer else Counter(visitors),
         shop_limit=settings.COLLECTOR_RATE_PER_SHOP,
         shopper_limit=settings.COLLECTOR_RATE_PER_SHOPPER,
         # The shopper id is the client's to choose, its address is not (clientaddr.py).
         address=client_address(request, via_app_proxy=via_app_proxy),
-        visitors=_visitor_ids(batch.events),
+        # The new-visitor cap: a duid that is not a UUID names no visitor and creates nothing.
+        visitors={v for v in visitors if v != "-"},
         address_limit=settings.COLLECTOR_RATE_PER_ADDRESS,
         new_visitor_limit=settings.COLLECTOR_NEW_VISITORS_PER_ADDRESS,
     )
-
-
-def _visitor_ids(events: list[dict[str, Any]]) -> set[str]:
-    """The visitor ids the events bring, for the new-visitor cap; a `duid` that is not a UUID
-    names no visitor (ingest rejects its event) and creates nothing to bound."""
-    ids = set()
-    for duid in {str(raw.get("duid") or "") for raw in events}:
-        try:
-            ids.add(visitor_user(duid))
-        except IdentityError:
-            continue
-    return ids
-
-
-def _shoppers(events: list[dict[str, Any]], customer: str | None) -> Counter[str]:
-    """Events per shopper, for the per-shopper limit: the signed customer, else the visitor each
-    `duid` names (`-` for events that name none: ingest rejects them)."""
-    if customer is not None:
-        return Counter({customer: len(events)})
-    return Counter(_visitor_or_none(raw.get("duid")) for raw in events)
 
 
 def _visitor_or_none(duid: object) -> str:
