@@ -19,18 +19,44 @@
   if (w.__slipstreamRecs) return; // the block may be on the page twice: one script does all sections
   w.__slipstreamRecs = true;
 
+  // ---- protocol names: the same names and values as in tracker.js and web_pixel/src/constants.js
+  // (separate bundles cannot import each other; web_pixel/test/constants.test.js checks they agree) ----
+  const PRODUCT_VIEW = 'product_view';
+  const ADD_TO_CART = 'add_to_cart';
+  const REC_IMPRESSION = 'rec_impression';
+  const REC_CLICK = 'rec_click';
+  const DEFAULT_PLACEMENT = 'product';
+  const CONFIG_ID = 'slipstream-config';
+  const READY_EVENT = 'slipstream:ready';
+  const SENT_EVENT = 'slipstream:sent';
+  // ---- end of protocol names ----
+
+  const DEFAULT_ENDPOINT = '/apps/slipstream/recommendations';
+  const DEFAULT_COUNT = 4;
+  const MAX_COUNT = 10;
+  const DEFAULT_REFRESH_MS = 1000;
+  const TRACKER_WAIT_MS = 300;
   const TIMEOUT_MS = 8000;
-  const P = 'slipstream-recs__';
-  const tracker = () => w.slipstream;
-  const track = (kind, data) => {
+  const IMAGE_WIDTHS = [200, 300, 400, 600];
+  const CLASS_PREFIX = 'slipstream-recs__'; // the BEM elements of blocks/recommendations.liquid
+
+  // Storefront code must never break the merchant's theme: a call that a browser, a theme or the
+  // API's data can make throw runs through here, and each caller says why it may.
+  const quietly = (fn, fallback) => {
+    // eslint-disable-next-line no-restricted-syntax -- the one place this script swallows errors
     try {
-      if (tracker()) tracker().track(kind, data);
-    } catch (e) {}
+      return fn();
+    } catch {
+      return fallback;
+    }
   };
+
+  const tracker = () => w.slipstream;
+  const track = (kind, data) => quietly(() => tracker()?.track(kind, data)); // the cards matter more
 
   function el(tag, cls) {
     const e = d.createElement(tag);
-    if (cls) e.className = P + cls;
+    if (cls) e.className = CLASS_PREFIX + cls;
     return e;
   }
 
@@ -38,44 +64,35 @@
     const n = Number(value);
     if (value == null || value === '' || !isFinite(n)) return '';
     if (!currency) return String(value);
-    const opts = { style: 'currency', currency };
-    try {
-      return new Intl.NumberFormat(d.documentElement.lang || undefined, opts).format(n);
-    } catch (e) {
-      try {
-        return new Intl.NumberFormat(undefined, opts).format(n); // an odd <html lang>
-      } catch (e2) {
-        return value + ' ' + currency;
-      }
-    }
+    const format = (lang) => new Intl.NumberFormat(lang, { style: 'currency', currency }).format(n);
+    // an odd <html lang> throws: the browser's locale; a currency Intl does not know: the plain amount
+    return quietly(() => format(d.documentElement.lang || undefined)) ??
+      quietly(() => format(undefined)) ?? value + ' ' + currency;
   }
 
-  function productLink(url, tag) {
-    try {
-      const root = (w.Shopify && w.Shopify.routes && w.Shopify.routes.root) || '/';
-      // "/products/x" under a market or language prefix such as "/fr/"
-      if (root !== '/' && /^\/[^/]/.test(url) && url.indexOf(root) !== 0) url = root + url.slice(1);
-      const u = new URL(url, w.location.href);
-      if (!/^https?:$/.test(u.protocol)) return null;
-      u.searchParams.set('ss_rec', tag);
-      return u.origin === w.location.origin ? u.pathname + u.search + u.hash : u.href;
-    } catch (e) {
-      return null;
-    }
-  }
+  // An item URL the browser cannot parse gets no card rather than a broken link.
+  const productLink = (url, tag) => quietly(() => {
+    const root = w.Shopify?.routes?.root || '/';
+    // "/products/x" under a market or language prefix such as "/fr/"
+    if (root !== '/' && /^\/[^/]/.test(url) && url.indexOf(root) !== 0) url = root + url.slice(1);
+    const u = new URL(url, w.location.href);
+    if (!/^https?:$/.test(u.protocol)) return null;
+    u.searchParams.set('ss_rec', tag);
+    return u.origin === w.location.origin ? u.pathname + u.search + u.hash : u.href;
+  }, null);
 
   function setImage(img, src) {
     img.src = src;
     if (!/(^|\/\/)cdn\.shopify\.com\/|\/cdn\/shop\//.test(src)) return;
-    try {
+    quietly(() => { // srcset only sharpens the image: the plain src already shows it
       const at = (width) => {
         const u = new URL(src, w.location.href);
         u.searchParams.set('width', width);
         return u.href + ' ' + width + 'w';
       };
-      img.srcset = [200, 300, 400, 600].map(at).join(', ');
+      img.srcset = IMAGE_WIDTHS.map(at).join(', ');
       img.sizes = '(min-width: 750px) 25vw, 50vw';
-    } catch (e) {}
+    });
   }
 
   function card(item, position, tag) {
@@ -98,7 +115,7 @@
       setImage(img, String(item.image_url));
       media.appendChild(img);
     } else {
-      media.classList.add(P + 'media--empty');
+      media.classList.add(CLASS_PREFIX + 'media--empty');
     }
     const name = el('span', 'name');
     name.textContent = title;
@@ -113,11 +130,11 @@
 
   function init(section) {
     section.setAttribute('data-ss-init', '');
-    const list = section.querySelector('.' + P + 'list');
+    const list = section.querySelector('.' + CLASS_PREFIX + 'list');
     if (!list) return;
-    const count = Math.min(10, Math.max(1, parseInt(section.getAttribute('data-count'), 10) || 4));
+    const count = Math.min(MAX_COUNT, Math.max(1, parseInt(section.getAttribute('data-count'), 10) || DEFAULT_COUNT));
     const productId = section.getAttribute('data-product-id') || '';
-    const placement = section.getAttribute('data-placement') || 'product';
+    const placement = section.getAttribute('data-placement') || DEFAULT_PLACEMENT;
     let shown = ''; // item ids on screen, to skip identical refreshes
     let modelVersion = '';
     let busy = false;
@@ -147,28 +164,27 @@
       modelVersion = String(json.model_version || '');
       list.textContent = '';
       cards.forEach((li) => list.appendChild(li));
-      const status = section.querySelector('.' + P + 'status');
+      const status = section.querySelector('.' + CLASS_PREFIX + 'status');
       if (status) status.remove();
       section.setAttribute('aria-busy', 'false');
-      track('rec_impression', { items: ids, model_version: modelVersion, placement });
+      track(REC_IMPRESSION, { items: ids, model_version: modelVersion, placement });
     }
 
     function load(first) {
       if (busy) return;
       busy = true;
-      const url = new URL(section.getAttribute('data-endpoint') || '/apps/slipstream/recommendations',
-        w.location.href);
-      const visitor = tracker() && tracker().visitorId ? tracker().visitorId() : '';
+      const url = new URL(section.getAttribute('data-endpoint') || DEFAULT_ENDPOINT, w.location.href);
+      const visitor = quietly(() => tracker()?.visitorId?.()) || ''; // a broken tracker: anonymous
       if (visitor) url.searchParams.set('visitor', visitor);
       if (productId) url.searchParams.set('product_id', productId);
       url.searchParams.set('limit', String(count));
       const ctl = w.AbortController ? new AbortController() : null;
-      const timer = setTimeout(() => ctl && ctl.abort(), TIMEOUT_MS);
+      const timer = setTimeout(() => ctl?.abort(), TIMEOUT_MS);
       fetch(url.href, {
         headers: { Accept: 'application/json' },
         credentials: 'same-origin',
         cache: 'no-store',
-        signal: ctl ? ctl.signal : undefined,
+        signal: ctl?.signal,
       })
         .then((r) => {
           if (!r.ok) throw new Error('HTTP ' + r.status);
@@ -186,10 +202,10 @@
 
     function onClick(e) {
       if (e.type === 'auxclick' && e.button !== 1) return; // middle click opens a tab: count it too
-      const a = e.target && e.target.closest ? e.target.closest('a[data-ss-item]') : null;
+      const a = e.target?.closest?.('a[data-ss-item]');
       if (!a || !section.contains(a)) return;
       // no need to delay navigation: the tracker sends its queue with sendBeacon on pagehide
-      track('rec_click', {
+      track(REC_CLICK, {
         item_id: a.getAttribute('data-ss-item'),
         position: parseInt(a.getAttribute('data-ss-position'), 10) || 0,
         model_version: modelVersion,
@@ -201,11 +217,11 @@
     list.addEventListener('auxclick', onClick);
 
     if (section.hasAttribute('data-refresh')) {
-      const delay = parseInt(section.getAttribute('data-refresh'), 10) || 1000;
+      const delay = parseInt(section.getAttribute('data-refresh'), 10) || DEFAULT_REFRESH_MS;
       let pending = 0;
-      d.addEventListener('slipstream:sent', (e) => {
-        const kinds = (e.detail && e.detail.kinds) || [];
-        if (section.hidden || !(kinds.indexOf('product_view') >= 0 || kinds.indexOf('add_to_cart') >= 0)) return;
+      d.addEventListener(SENT_EVENT, (e) => {
+        const kinds = e.detail?.kinds || [];
+        if (section.hidden || !(kinds.includes(PRODUCT_VIEW) || kinds.includes(ADD_TO_CART))) return;
         clearTimeout(pending);
         pending = setTimeout(() => load(false), delay); // give the workers time to recompute
       });
@@ -218,7 +234,7 @@
       const ids = Array.prototype.map.call(list.querySelectorAll('a[data-ss-item]'), (a) =>
         a.getAttribute('data-ss-item'));
       modelVersion = section.getAttribute('data-prerendered') || '';
-      if (ids.length) track('rec_impression', { items: ids, model_version: modelVersion, placement });
+      if (ids.length) track(REC_IMPRESSION, { items: ids, model_version: modelVersion, placement });
     }
     load(!saved);
   }
@@ -232,7 +248,7 @@
   // after this block: wait for DOMContentLoaded, by which time every deferred script has run, then a
   // moment for a tracker loaded some other way. Without a tracker the block still works, anonymously.
   function start() {
-    if (tracker() || !(d.getElementById('slipstream-config') || w.SlipstreamConfig)) return scan();
+    if (tracker() || !(d.getElementById(CONFIG_ID) || w.SlipstreamConfig)) return scan();
     let done = false;
     const go = () => {
       if (!done) {
@@ -240,8 +256,8 @@
         scan();
       }
     };
-    d.addEventListener('slipstream:ready', go);
-    setTimeout(go, 300);
+    d.addEventListener(READY_EVENT, go);
+    setTimeout(go, TRACKER_WAIT_MS);
   }
 
   if (d.readyState === 'loading') d.addEventListener('DOMContentLoaded', start);

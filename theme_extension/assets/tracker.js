@@ -30,33 +30,65 @@
  */
 (function (w, d) {
   'use strict';
-  if (w.slipstream && w.slipstream.track) return; // loaded twice
+  if (w.slipstream?.track) return; // loaded twice
 
-  const TV = 'js-slipstream-0.1';
-  const SP = 'iglu:com.snowplowanalytics.snowplow';
-  const EC = SP + '.ecommerce/';
-  const V1 = '/jsonschema/1-0-0';
-  const PAYLOAD = SP + '/payload_data/jsonschema/1-0-4';
-  const UE = SP + '/unstruct_event' + V1;
-  const CO = SP + '/contexts' + V1;
-  const ACTION = EC + 'snowplow_ecommerce_action/jsonschema/1-0-2';
-  const PRODUCT = EC + 'product' + V1;
-  const CART = EC + 'cart' + V1;
-  const REC = 'iglu:app.slipstream/recommendation_';
-  const CT = 'application/json; charset=UTF-8';
-  const QKEY = 'ss_q';
-  const IDKEY = '_ss_id';
-  const SESKEY = '_ss_ses';
+  // ---- protocol names: the same names and values as in recommendations.js and web_pixel/src/constants.js
+  // (separate bundles cannot import each other; web_pixel/test/constants.test.js checks they agree) ----
+  const SNOWPLOW = 'iglu:com.snowplowanalytics.snowplow';
+  const PAYLOAD_SCHEMA = SNOWPLOW + '/payload_data/jsonschema/1-0-4';
+  const UE_SCHEMA = SNOWPLOW + '/unstruct_event/jsonschema/1-0-0';
+  const CONTEXTS_SCHEMA = SNOWPLOW + '/contexts/jsonschema/1-0-0';
+  const ACTION_SCHEMA = SNOWPLOW + '.ecommerce/snowplow_ecommerce_action/jsonschema/1-0-2';
+  const PRODUCT_SCHEMA = SNOWPLOW + '.ecommerce/product/jsonschema/1-0-0';
+  const CART_SCHEMA = SNOWPLOW + '.ecommerce/cart/jsonschema/1-0-0';
+  const IMPRESSION_SCHEMA = 'iglu:app.slipstream/recommendation_impression/jsonschema/1-0-0';
+  const CLICK_SCHEMA = 'iglu:app.slipstream/recommendation_click/jsonschema/1-0-0';
+  const CONTENT_TYPE = 'application/json; charset=UTF-8';
+  const VISITOR_COOKIE = '_ss_id'; // here also the visitor id's localStorage key
+  const VISITOR_ID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+  const CURRENCY_RE = /^[A-Z]{3}$/;
+  const NO_CURRENCY = 'XXX'; // ISO 4217 "no currency": the schemas need 3 letters
+  const PAGE_VIEW = 'page_view';
+  const PRODUCT_VIEW = 'product_view';
+  const ADD_TO_CART = 'add_to_cart';
+  const REC_IMPRESSION = 'rec_impression';
+  const REC_CLICK = 'rec_click';
+  const DEFAULT_PLACEMENT = 'product';
+  const CONFIG_ID = 'slipstream-config';
+  const READY_EVENT = 'slipstream:ready';
+  const SENT_EVENT = 'slipstream:sent';
+  // ---- end of protocol names ----
+
+  const TRACKER_VERSION = 'js-slipstream-0.1';
+  const DEFAULT_ENDPOINT = '/apps/slipstream/tp2';
+  const QUEUE_KEY = 'ss_q';
+  const SESSION_KEY = '_ss_ses';
+  const VISITOR_MAX_AGE_S = 365 * 24 * 3600;
+  const SESSION_MS = 30 * 60 * 1000; // idle time that ends a session, as in the Snowplow JS tracker
   const MAX_QUEUE = 200;
   const MAX_BATCH = 25;
   const MAX_BYTES = 40000; // the Snowplow JS tracker's maxPostBytes
   const BEACON_BYTES = 60000; // keepalive/beacon bodies share a 64 KiB in-flight budget per page
-  const SESSION_MS = 30 * 60 * 1000;
+  const BATCH_DELAY_MS = 100; // a short wait lets back-to-back events share one request
   const TIMEOUT_MS = 10000;
+  const RETRY_MS = 1000; // the first retry; each failure doubles it, up to RETRY_MAX_MS
+  const RETRY_MAX_MS = 60000;
+  const OTHER_ADD_MS = 3000; // how long a form add a theme took over may wait for its fetch
+
+  // Storefront code must never break the merchant's theme: a call that a browser, a theme or a
+  // shopper's settings can make throw runs through here, and each caller says why it may.
+  const quietly = (fn, fallback) => {
+    // eslint-disable-next-line no-restricted-syntax -- the one place this script swallows errors
+    try {
+      return fn();
+    } catch {
+      return fallback;
+    }
+  };
 
   const loc = w.location;
   const nav = w.navigator;
-  const origFetch = w.fetch && w.fetch.bind(w);
+  const origFetch = w.fetch?.bind(w);
   const te = w.TextEncoder && new TextEncoder();
   const bytes = (s) => (te ? te.encode(s).length : s.length);
   const str = (v, max) => (v == null ? '' : String(v)).slice(0, max || 255);
@@ -64,55 +96,35 @@
   const money = (v) => Math.max(0, Math.min(9999999, Math.round((Number(v) || 0) * 100) / 100));
 
   // ---- storage (localStorage may be missing, full or forbidden: fall back to memory) ----
-  const ls = (() => {
-    try {
-      const s = w.localStorage;
-      s.setItem('_ss_t', '1');
-      s.removeItem('_ss_t');
-      return s;
-    } catch (e) {
-      return null;
-    }
-  })();
+  const ls = quietly(() => {
+    const s = w.localStorage; // reading it throws where the shopper blocks site data
+    s.setItem('_ss_t', '1');
+    s.removeItem('_ss_t');
+    return s;
+  }, null);
   const mem = {};
-  const get = (k) => {
-    try {
-      return ls ? ls.getItem(k) : mem[k] || null;
-    } catch (e) {
-      return null;
-    }
-  };
-  const put = (k, v) => {
-    try {
-      if (!ls) mem[k] = v;
-      else if (v == null) ls.removeItem(k);
-      else ls.setItem(k, v);
-    } catch (e) {}
-  };
-  const parse = (s) => {
-    try {
-      return JSON.parse(s);
-    } catch (e) {
-      return null;
-    }
-  };
+  // storage can be revoked, or fill up, while the page is open: a lost read or write costs an event
+  const get = (k) => quietly(() => (ls ? ls.getItem(k) : mem[k] || null), null);
+  const put = (k, v) => quietly(() => {
+    if (!ls) mem[k] = v;
+    else if (v == null) ls.removeItem(k);
+    else ls.setItem(k, v);
+  });
+  const parse = (s) => quietly(() => JSON.parse(s), null); // a value another script (or version) wrote
   const loadQ = () => {
-    const q = parse(get(QKEY));
+    const q = parse(get(QUEUE_KEY));
     return Array.isArray(q) ? q : [];
   };
-  const saveQ = (q) => put(QKEY, q.length ? JSON.stringify(q.slice(-MAX_QUEUE)) : null);
+  const saveQ = (q) => put(QUEUE_KEY, q.length ? JSON.stringify(q.slice(-MAX_QUEUE)) : null);
   const without = (q, ids) => q.filter((e) => ids.indexOf(e.eid) < 0);
 
   function uuid() {
-    try {
-      return crypto.randomUUID(); // secure contexts only
-    } catch (e) {}
+    const c = w.crypto;
+    const id = c?.randomUUID?.(); // secure contexts only
+    if (id) return id;
     const b = new Uint8Array(16);
-    try {
-      crypto.getRandomValues(b);
-    } catch (e) {
-      for (let i = 0; i < 16; i++) b[i] = (Math.random() * 256) | 0;
-    }
+    if (c?.getRandomValues) c.getRandomValues(b);
+    else for (let i = 0; i < 16; i++) b[i] = (Math.random() * 256) | 0;
     b[6] = (b[6] & 15) | 64;
     b[8] = (b[8] & 63) | 128;
     const h = Array.from(b, (x) => (x + 256).toString(16).slice(1)).join('');
@@ -130,41 +142,41 @@
 
   // ---- identity: duid (first-party, 1 year, cookie + localStorage) and session (30 min idle) ----
   function visitorId(create) {
-    let id = cookie(IDKEY) || get(IDKEY);
-    if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id || '')) id = null;
+    let id = cookie(VISITOR_COOKIE) || get(VISITOR_COOKIE);
+    if (!VISITOR_ID_RE.test(id || '')) id = null;
     if (!id && !create) return '';
     id = id || uuid();
-    cookie(IDKEY, id, 31536000);
-    put(IDKEY, id);
+    cookie(VISITOR_COOKIE, id, VISITOR_MAX_AGE_S);
+    put(VISITOR_COOKIE, id);
     return id;
   }
 
   let ses = null;
   function session(now) {
-    let s = parse(get(SESKEY)) || ses;
-    if (!s || !s.id || !(now - s.t < SESSION_MS)) s = { id: uuid(), n: ((s && s.n) || 0) + 1 };
+    let s = parse(get(SESSION_KEY)) || ses;
+    if (!s?.id || !(now - s.t < SESSION_MS)) s = { id: uuid(), n: (s?.n || 0) + 1 };
     s.t = now;
-    put(SESKEY, JSON.stringify(s));
+    put(SESSION_KEY, JSON.stringify(s));
     return (ses = s);
   }
 
   function forget() {
     saveQ([]);
-    put(IDKEY, null);
-    put(SESKEY, null);
-    if (cookie(IDKEY)) cookie(IDKEY, '', 0);
+    put(VISITOR_COOKIE, null);
+    put(SESSION_KEY, null);
+    if (cookie(VISITOR_COOKIE)) cookie(VISITOR_COOKIE, '', 0);
   }
 
   // ---- config ----
   function product(p, fill) {
     if (!p || p.id == null || p.id === '') return null;
     fill = fill && String(fill.id) === String(p.id) ? fill : {};
-    const cur = str(p.currency || fill.currency || (cfg && cfg.currency), 3).toUpperCase();
+    const cur = str(p.currency || fill.currency || cfg.currency, 3).toUpperCase();
     const o = {
       id: str(p.id),
       category: str(p.category || fill.category || ''),
       price: money(p.price != null ? p.price : fill.price),
-      currency: /^[A-Z]{3}$/.test(cur) ? cur : 'XXX', // ISO 4217 "no currency": the schema needs 3 letters
+      currency: CURRENCY_RE.test(cur) ? cur : NO_CURRENCY,
     };
     if (p.name) o.name = str(p.name);
     if (p.variant) o.variant = str(p.variant);
@@ -173,18 +185,17 @@
   }
 
   function readConfig() {
-    const el = d.getElementById('slipstream-config');
+    const el = d.getElementById(CONFIG_ID);
     const c = (el && parse(el.textContent)) || {};
     const g = w.SlipstreamConfig || {};
     const pick = (k) => (c[k] != null && c[k] !== '' ? c[k] : g[k]);
     const p = pick('product');
-    const S = w.Shopify;
     return {
       shop: str(pick('shop') || loc.hostname),
-      endpoint: str(pick('endpoint') || '/apps/slipstream/tp2', 2000),
+      endpoint: str(pick('endpoint') || DEFAULT_ENDPOINT, 2000),
       enabled: pick('enabled') !== false,
-      currency: (p && p.currency) || (S && S.currency && S.currency.active) || '',
-      product: p && p.id != null && p.id !== '' ? p : null,
+      currency: p?.currency || w.Shopify?.currency?.active || '',
+      product: p?.id != null && p.id !== '' ? p : null,
     };
   }
   const cfg = readConfig();
@@ -194,7 +205,7 @@
   const kinds = {}; // eid -> kind, to say what a sent batch carried
 
   function base(e, kind) {
-    const ev = { e, eid: uuid(), tv: TV, p: 'web', aid: cfg.shop, dtm: String(Date.now()),
+    const ev = { e, eid: uuid(), tv: TRACKER_VERSION, p: 'web', aid: cfg.shop, dtm: String(Date.now()),
       url: loc.href, refr: d.referrer, page: d.title };
     kinds[ev.eid] = kind;
     return ev;
@@ -202,48 +213,47 @@
 
   function selfDescribing(kind, schema, data, entities) {
     const ev = base('ue', kind);
-    ev.ue_pr = JSON.stringify(sd(UE, sd(schema, data)));
-    if (entities && entities.length) ev.co = JSON.stringify(sd(CO, entities));
+    ev.ue_pr = JSON.stringify(sd(UE_SCHEMA, sd(schema, data)));
+    if (entities?.length) ev.co = JSON.stringify(sd(CONTEXTS_SCHEMA, entities));
     return ev;
   }
 
   function ecommerce(type, products, cart) {
-    const ents = products.filter(Boolean).map((p) => sd(PRODUCT, p));
+    const ents = products.filter(Boolean).map((p) => sd(PRODUCT_SCHEMA, p));
     if (!ents.length) return '';
-    if (cart && /^[A-Z]{3}$/.test(cart.currency)) ents.push(sd(CART, cart));
-    return enqueue(selfDescribing(type, ACTION, { type }, ents));
+    if (cart && CURRENCY_RE.test(cart.currency)) ents.push(sd(CART_SCHEMA, cart));
+    return enqueue(selfDescribing(type, ACTION_SCHEMA, { type }, ents));
   }
 
-  function track(kind, data) {
-    try {
-      data = data || {};
-      const mv = str(data.model_version, 64);
-      const pl = str(data.placement || 'product', 64);
-      switch (kind) {
-        case 'pv':
-        case 'page_view':
-          return enqueue(base('pv', 'page_view'));
-        case 'product_view':
-          return ecommerce(kind, [data.id != null ? product(data, cfg.product) : cfg.product]);
-        case 'add_to_cart':
-          return ecommerce(kind, (data.items || [data]).map((p) => product(p, cfg.product)), data.cart);
-        case 'rec_impression':
-          return enqueue(selfDescribing(kind, REC + 'impression' + V1, {
-            items: (data.items || []).slice(0, 50).map((x) => str(x && typeof x === 'object' ? x.item_id : x, 64)),
-            model_version: mv,
-            placement: pl,
-          }));
-        case 'rec_click':
-          return enqueue(selfDescribing(kind, REC + 'click' + V1, {
-            item_id: str(data.item_id, 64),
-            position: Math.max(0, Math.min(49, parseInt(data.position, 10) || 0)),
-            model_version: mv,
-            placement: pl,
-          }));
-      }
-    } catch (e) {}
+  // A theme's own call with odd arguments costs that one event, never the caller's script.
+  const track = (kind, data) => quietly(() => {
+    data = data || {};
+    const mv = str(data.model_version, 64);
+    const pl = str(data.placement || DEFAULT_PLACEMENT, 64);
+    switch (kind) {
+      case 'pv':
+      case PAGE_VIEW:
+        return enqueue(base('pv', PAGE_VIEW));
+      case PRODUCT_VIEW:
+        return ecommerce(kind, [data.id != null ? product(data, cfg.product) : cfg.product]);
+      case ADD_TO_CART:
+        return ecommerce(kind, (data.items || [data]).map((p) => product(p, cfg.product)), data.cart);
+      case REC_IMPRESSION:
+        return enqueue(selfDescribing(kind, IMPRESSION_SCHEMA, {
+          items: (data.items || []).slice(0, 50).map((x) => str(x && typeof x === 'object' ? x.item_id : x, 64)),
+          model_version: mv,
+          placement: pl,
+        }));
+      case REC_CLICK:
+        return enqueue(selfDescribing(kind, CLICK_SCHEMA, {
+          item_id: str(data.item_id, 64),
+          position: Math.max(0, Math.min(49, parseInt(data.position, 10) || 0)),
+          model_version: mv,
+          placement: pl,
+        }));
+    }
     return '';
-  }
+  }, '');
 
   // ---- queue ----
   let consent = null; // null: not known yet; events wait in `early`
@@ -266,7 +276,7 @@
     const q = loadQ();
     q.push(ev);
     saveQ(q);
-    schedule(100); // a short wait lets back-to-back events share one request
+    schedule(BATCH_DELAY_MS);
     return ev.eid;
   }
 
@@ -302,12 +312,12 @@
 
   function body(batch) {
     const stm = String(Date.now());
-    return JSON.stringify(sd(PAYLOAD, batch.map((e) => Object.assign({}, e, { stm }))));
+    return JSON.stringify(sd(PAYLOAD_SCHEMA, batch.map((e) => Object.assign({}, e, { stm }))));
   }
 
   const post = (data, keepalive, signal) => origFetch(cfg.endpoint, {
-    method: 'POST', headers: { 'Content-Type': CT }, body: data, credentials: 'omit', cache: 'no-store',
-    keepalive, signal,
+    method: 'POST', headers: { 'Content-Type': CONTENT_TYPE }, body: data, credentials: 'omit',
+    cache: 'no-store', keepalive, signal,
   });
 
   function flush() {
@@ -317,9 +327,9 @@
     const ids = (inflight = batch.map((e) => e.eid));
     const data = body(batch);
     const ctl = w.AbortController && new AbortController();
-    const t = setTimeout(() => ctl && ctl.abort(), TIMEOUT_MS);
+    const t = setTimeout(() => ctl?.abort(), TIMEOUT_MS);
     // keepalive lets a batch still in flight at pagehide arrive, so the beacon can skip it
-    post(data, bytes(data) < BEACON_BYTES, ctl && ctl.signal)
+    post(data, bytes(data) < BEACON_BYTES, ctl?.signal)
       .then((r) => r.status, () => 0)
       .then((st) => {
         clearTimeout(t);
@@ -330,7 +340,7 @@
           if (st < 300) sent(ids);
           if (loadQ().length) schedule(0);
         } else {
-          const delay = Math.min(60000, 1000 * Math.pow(2, fails++) * (0.8 + Math.random() * 0.4));
+          const delay = Math.min(RETRY_MAX_MS, RETRY_MS * Math.pow(2, fails++) * (0.8 + Math.random() * 0.4));
           clearTimeout(timer);
           timer = 0;
           schedule(delay);
@@ -338,24 +348,23 @@
       });
   }
 
+  // Without a CustomEvent constructor (very old browsers) nothing can listen for ours anyway.
+  const announce = (name, detail) => quietly(() => d.dispatchEvent(new CustomEvent(name, { detail })));
+
   function sent(ids) {
     const list = ids.map((id) => kinds[id]).filter(Boolean);
     ids.forEach((id) => delete kinds[id]);
-    try {
-      d.dispatchEvent(new CustomEvent('slipstream:sent', { detail: { kinds: list } }));
-    } catch (e) {}
+    announce(SENT_EVENT, { kinds: list });
   }
 
   function beacon(data) {
-    try {
-      if (nav.sendBeacon && nav.sendBeacon(cfg.endpoint, new Blob([data], { type: CT }))) return true;
-    } catch (e) {} // cross-origin beacons with a JSON type throw in some browsers
-    try {
-      post(data, true).catch(() => {});
+    // cross-origin beacons with a JSON type throw in some browsers: then fetch keepalive
+    if (quietly(() => nav.sendBeacon?.(cfg.endpoint, new Blob([data], { type: CONTENT_TYPE })))) return true;
+    // no fetch at all (or one that throws): the queue waits for the next page
+    return quietly(() => {
+      post(data, true).catch(() => {}); // like a beacon's, its answer is never seen
       return true;
-    } catch (e) {
-      return false;
-    }
+    }, false);
   }
 
   function leave() {
@@ -379,17 +388,15 @@
   const fields = (f) => ({ id: f.get('product-id'), variant: f.get('id'), quantity: f.get('quantity') || 1 });
   let pending = null; // a form add whose page stayed: its fetch (if any) reports it instead
 
-  function requestItems(b) {
-    try {
-      if (typeof b === 'string') {
-        if (b.charAt(0) !== '{') return [fields(new URLSearchParams(b))];
-        const j = JSON.parse(b);
-        return (j.items || [j]).map((x) => ({ variant: x.id, quantity: x.quantity || 1 }));
-      }
-      if (b && b.get) return [fields(b)]; // FormData, URLSearchParams
-    } catch (e) {}
-    return [];
-  }
+  // A body we cannot read (a stream, a theme's own JSON) names no items; the response may still.
+  const requestItems = (b) => quietly(() => {
+    if (typeof b === 'string') {
+      if (b.charAt(0) !== '{') return [fields(new URLSearchParams(b))];
+      const j = JSON.parse(b);
+      return (j.items || [j]).map((x) => ({ variant: x.id, quantity: x.quantity || 1 }));
+    }
+    return b?.get ? [fields(b)] : []; // FormData, URLSearchParams
+  }, []);
 
   function withPage(items) {
     // the product-id is unknown for a bare variant form: on a product page it is the page's product
@@ -397,8 +404,8 @@
   }
 
   function cartThenTrack(items) {
-    const root = (w.Shopify && w.Shopify.routes && w.Shopify.routes.root) || '/';
-    const done = (cart) => track('add_to_cart', { items, cart });
+    const root = w.Shopify?.routes?.root || '/';
+    const done = (cart) => track(ADD_TO_CART, { items, cart });
     if (!w.Shopify) return done();
     origFetch(root + 'cart.js', { credentials: 'same-origin', headers: { Accept: 'application/json' } })
       .then((r) => r.json())
@@ -410,7 +417,7 @@
   function onAddResponse(r, reqItems) {
     if (!r.ok) return;
     r.clone().json().then((j) => {
-      const list = j && (j.items || (j.product_id ? [j] : null));
+      const list = j?.items || (j?.product_id ? [j] : null);
       return list ? list.map((x) => ({ id: x.product_id, variant: x.variant_id || x.id, quantity: x.quantity,
         price: (x.final_price != null ? x.final_price : x.price) / 100, category: x.product_type,
         name: x.product_title })) : reqItems;
@@ -420,42 +427,39 @@
   if (origFetch) {
     w.fetch = function (input, init) {
       const p = origFetch.apply(w, arguments);
-      try {
-        const url = typeof input === 'string' ? input : (input && input.url) || String(input);
-        if (isAdd(url.split('?')[0]) && (((init && init.method) || (input && input.method) || '') + '').toUpperCase() === 'POST') {
-          const reqItems = (init && requestItems(init.body)) || [];
+      // whatever we make of the theme's request, it goes ahead untouched
+      quietly(() => {
+        const url = typeof input === 'string' ? input : input?.url || String(input);
+        if (isAdd(url.split('?')[0]) && String(init?.method || input?.method || '').toUpperCase() === 'POST') {
+          const reqItems = requestItems(init?.body);
           const fromForm = pending;
           pending = null;
           p.then((r) => onAddResponse(r, reqItems.length ? reqItems : fromForm || []), () => {});
         }
-      } catch (e) {}
+      });
       return p;
     };
   }
 
   w.addEventListener('submit', (e) => {
     const f = e.target;
-    if (!f || !f.matches || !f.matches('form[action*="/cart/add"]')) return;
-    let info;
-    try {
-      info = withPage([fields(new FormData(f))]);
-    } catch (err) {
-      return;
-    }
+    if (!f?.matches?.('form[action*="/cart/add"]')) return;
+    const info = quietly(() => withPage([fields(new FormData(f))])); // a form FormData cannot read
+    if (!info) return;
     pending = info;
     // after every handler has run: a form left alone navigates now; one a theme took over is reported
-    // by its fetch, or after 3 s if the theme used something else (XMLHttpRequest)
+    // by its fetch, or after OTHER_ADD_MS if the theme used something else (XMLHttpRequest)
     setTimeout(() => {
       if (!e.defaultPrevented) {
         pending = null;
-        return track('add_to_cart', { items: info });
+        return track(ADD_TO_CART, { items: info });
       }
       setTimeout(() => {
         if (pending === info) {
           pending = null;
-          track('add_to_cart', { items: info });
+          track(ADD_TO_CART, { items: info });
         }
-      }, 3000);
+      }, OTHER_ADD_MS);
     }, 0);
   }, true);
 
@@ -464,9 +468,9 @@
   w.addEventListener('pagehide', leave);
   w.addEventListener('online', () => { fails = 0; clearTimeout(timer); timer = 0; flush(); });
 
-  const queued = (w.slipstream && w.slipstream.q) || []; // calls made before this script loaded
+  const queued = w.slipstream?.q || []; // calls made before this script loaded
   w.slipstream = {
-    version: TV,
+    version: TRACKER_VERSION,
     config: cfg,
     track,
     flush: () => { clearTimeout(timer); timer = 0; flush(); },
@@ -474,30 +478,25 @@
     consent: () => consent,
   };
 
-  track('page_view');
-  if (cfg.product) track('product_view');
+  track(PAGE_VIEW);
+  if (cfg.product) track(PRODUCT_VIEW);
   queued.forEach((a) => track.apply(null, a));
 
   const S = w.Shopify;
   const allowed = (detail) => {
-    if (detail && typeof detail.analyticsAllowed === 'boolean') return detail.analyticsAllowed;
-    try {
-      return !!S.customerPrivacy.analyticsProcessingAllowed();
-    } catch (e) {
-      return false; // the API was expected but is not usable: do not track
-    }
+    if (typeof detail?.analyticsAllowed === 'boolean') return detail.analyticsAllowed;
+    // the API was expected but is not usable: do not track
+    return quietly(() => !!S.customerPrivacy.analyticsProcessingAllowed(), false);
   };
-  if (S && S.designMode) setConsent(false); // the theme editor: the merchant, not a shopper
-  else if (S && typeof S.loadFeatures === 'function') {
+  if (S?.designMode) setConsent(false); // the theme editor: the merchant, not a shopper
+  else if (typeof S?.loadFeatures === 'function') {
     d.addEventListener('visitorConsentCollected', (e) => setConsent(allowed(e.detail)));
-    try {
+    const asked = quietly(() => {
       S.loadFeatures([{ name: 'consent-tracking-api', version: '0.1' }], (err) => setConsent(!err && allowed()));
-    } catch (e) {
-      setConsent(false);
-    }
+      return true;
+    }, false);
+    if (!asked) setConsent(false); // a privacy API we cannot ask is consent we do not have
   } else setConsent(true);
 
-  try {
-    d.dispatchEvent(new CustomEvent('slipstream:ready'));
-  } catch (e) {}
+  announce(READY_EVENT);
 })(window, document);

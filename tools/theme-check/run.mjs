@@ -52,7 +52,7 @@ if (!latestDocs) {
   process.env.SHOPIFY_TLD_ROOT = path.join(scratch, 'offline');
 }
 
-let exitCode = 2;
+let exitCode;
 try {
   const { themeCheckRun } = await import('@shopify/theme-check-node');
   const { offenses } = await themeCheckRun(dir, CONFIG, () => {});

@@ -15,20 +15,27 @@
  * customer (the collector ignores `uid`); logged-in customers' purchases arrive signed, as orders/create.
  */
 
+import {
+  ACTION_SCHEMA,
+  ADD_TO_CART,
+  CONTEXTS_SCHEMA,
+  CURRENCY_RE,
+  NO_CURRENCY,
+  PAYLOAD_SCHEMA,
+  PRODUCT_SCHEMA,
+  TRANSACTION,
+  TRANSACTION_SCHEMA,
+  UE_SCHEMA,
+  VISITOR_ID_RE,
+} from './constants.js';
+
 export const TRACKER_VERSION = 'js-slipstream-pixel-0.1';
-const SP = 'iglu:com.snowplowanalytics.snowplow';
-const EC = SP + '.ecommerce/';
-export const PAYLOAD_SCHEMA = SP + '/payload_data/jsonschema/1-0-4';
-export const UE_SCHEMA = SP + '/unstruct_event/jsonschema/1-0-0';
-export const CONTEXTS_SCHEMA = SP + '/contexts/jsonschema/1-0-0';
-export const ACTION_SCHEMA = EC + 'snowplow_ecommerce_action/jsonschema/1-0-2';
-export const PRODUCT_SCHEMA = EC + 'product/jsonschema/1-0-0';
-export const TRANSACTION_SCHEMA = EC + 'transaction/jsonschema/1-0-0';
 /** Fixed namespace of our event ids: uuid5(EID_NAMESPACE, shopifyEvent.id). Never change it. */
 export const EID_NAMESPACE = '5e7bb674-4541-48bb-8d78-b8183c03560b';
+/** The Shopify standard events we turn into tp2 events. */
+export const CHECKOUT_COMPLETED = 'checkout_completed';
+export const PRODUCT_ADDED_TO_CART = 'product_added_to_cart';
 
-// The collector's visitor-id rule (shopapp/events/identity.py): a UUID, as our tracker makes them.
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const GID_RE = /^gid:\/\/shopify\/[A-Za-z]+\/(\d+)(?:\?.*)?$/;
 
 const sd = (schema, data) => ({ schema, data });
@@ -45,16 +52,16 @@ export function numericId(raw) {
 
 /** The product entity of one cart or checkout line, or null when the line names no product. */
 export function productEntity(variant, quantity, fallbackCurrency) {
-  const product = variant && variant.product;
-  const id = numericId(product && product.id);
+  const product = variant?.product;
+  const id = numericId(product?.id);
   if (!id) return null;
   const price = variant.price || {};
   const cur = str(price.currencyCode || fallbackCurrency, 3).toUpperCase();
   const entity = {
     id,
-    category: str((product && product.type) || ''),
+    category: str(product.type || ''),
     price: money(price.amount),
-    currency: /^[A-Z]{3}$/.test(cur) ? cur : 'XXX', // ISO 4217 "no currency": the schema needs 3 letters
+    currency: CURRENCY_RE.test(cur) ? cur : NO_CURRENCY,
   };
   if (quantity != null) entity.quantity = Math.max(0, parseInt(quantity, 10) || 0);
   return entity;
@@ -62,15 +69,15 @@ export function productEntity(variant, quantity, fallbackCurrency) {
 
 /** The transaction entity of a completed checkout, or null when Shopify named no order. */
 export function transactionEntity(checkout, products) {
-  const orderId = numericId(checkout.order && checkout.order.id);
+  const orderId = numericId(checkout.order?.id);
   if (!orderId) return null;
   const total = checkout.totalPrice || {};
   const cur = str(total.currencyCode || checkout.currencyCode, 3).toUpperCase();
-  const gateway = Array.isArray(checkout.transactions) && checkout.transactions[0] && checkout.transactions[0].gateway;
+  const gateway = Array.isArray(checkout.transactions) && checkout.transactions[0]?.gateway;
   return {
     transaction_id: orderId,
     revenue: money(total.amount),
-    currency: /^[A-Z]{3}$/.test(cur) ? cur : 'XXX',
+    currency: CURRENCY_RE.test(cur) ? cur : NO_CURRENCY,
     payment_method: str(gateway || 'unknown'),
     total_quantity: products.reduce((n, p) => n + (p.quantity || 0), 0),
   };
@@ -78,22 +85,21 @@ export function transactionEntity(checkout, products) {
 
 /** Products of a Shopify event we track, with the ecommerce action type; null for anything else. */
 export function productsOf(event) {
-  const data = (event && event.data) || {};
-  switch (event && event.name) {
-    case 'checkout_completed': {
+  const data = event?.data || {};
+  switch (event?.name) {
+    case CHECKOUT_COMPLETED: {
       const checkout = data.checkout || {};
       const lines = Array.isArray(checkout.lineItems) ? checkout.lineItems : [];
       // Checkout lines carry the variant in `variant` (CheckoutLineItem); cart lines in `merchandise`.
       const products = lines
         .map((l) => l && productEntity(l.variant || l.merchandise, l.quantity, checkout.currencyCode))
         .filter(Boolean);
-      return { type: 'transaction', products, transaction: transactionEntity(checkout, products) };
+      return { type: TRANSACTION, products, transaction: transactionEntity(checkout, products) };
     }
-    case 'product_added_to_cart': {
+    case PRODUCT_ADDED_TO_CART: {
       const line = data.cartLine;
-      const p = line && productEntity(line.merchandise, line.quantity, line.cost && line.cost.totalAmount
-        && line.cost.totalAmount.currencyCode);
-      return { type: 'add_to_cart', products: p ? [p] : [] };
+      const p = line && productEntity(line.merchandise, line.quantity, line.cost?.totalAmount?.currencyCode);
+      return { type: ADD_TO_CART, products: p ? [p] : [] };
     }
     default:
       return null;
@@ -103,7 +109,7 @@ export function productsOf(event) {
 /** Our storefront tracker's visitor id (the `_ss_id` cookie value), or "" when absent or malformed. */
 export function visitorId(cookieValue) {
   const v = cookieValue == null ? '' : String(cookieValue).trim();
-  return UUID_RE.test(v) ? v.toLowerCase() : '';
+  return VISITOR_ID_RE.test(v) ? v.toLowerCase() : '';
 }
 
 /**
@@ -114,9 +120,9 @@ export function visitorId(cookieValue) {
 export function buildEvents(event, ctx) {
   const what = productsOf(event);
   if (!what || !what.products.length) return [];
-  const duid = visitorId(ctx && ctx.duid);
+  const duid = visitorId(ctx?.duid);
   if (!duid) return [];
-  const eventId = event && event.id != null ? String(event.id) : '';
+  const eventId = event?.id != null ? String(event.id) : '';
   if (!eventId) return [];
   const ev = {
     e: 'ue',
@@ -130,8 +136,8 @@ export function buildEvents(event, ctx) {
   };
   const dtm = Date.parse(event.timestamp);
   if (Number.isFinite(dtm)) ev.dtm = String(dtm);
-  const loc = event.context && event.context.document && event.context.document.location;
-  if (loc && loc.href) ev.url = str(loc.href, 4096);
+  const loc = event.context?.document?.location;
+  if (loc?.href) ev.url = str(loc.href, 4096);
   return [ev];
 }
 

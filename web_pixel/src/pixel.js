@@ -7,16 +7,33 @@
  * POSTs each to settings.collectorUrl: one retry after a short backoff on a network error, 408, 429 or
  * 5xx; other answers are final (the collector's 400/404/413 will never succeed). Never throws.
  */
-import { buildEvents, payloadBody } from './events.js';
+import { CONTENT_TYPE, VISITOR_COOKIE } from './constants.js';
+import { buildEvents, CHECKOUT_COMPLETED, PRODUCT_ADDED_TO_CART, payloadBody } from './events.js';
 
-export const SUBSCRIBED = ['checkout_completed'];
-export const CART_EVENT = 'product_added_to_cart'; // only with settings.trackCarts === "true"
-export const VISITOR_COOKIE = '_ss_id'; // set by theme_extension/assets/tracker.js on the storefront
+export const SUBSCRIBED = [CHECKOUT_COMPLETED];
+export const CART_EVENT = PRODUCT_ADDED_TO_CART; // only with settings.trackCarts === "true"
 export const RETRY_DELAY_MS = 750;
-const CONTENT_TYPE = 'application/json; charset=UTF-8';
+const RETRY_JITTER_MS = 250;
+/** What a fetch that threw (a network error) reads as: no answer, retried like a 5xx. */
+const NO_ANSWER = { ok: false, status: 0 };
 
 const wait = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-const retryable = (status) => status === 408 || status === 429 || status >= 500;
+const retryable = (status) => status === 0 || status === 408 || status === 429 || status >= 500;
+
+/**
+ * The pixel must never throw into Shopify's sandbox: a call that the sandbox's APIs or the network can
+ * make throw (or reject) runs through here, and each caller says why it may. Returns fn's result, or
+ * `fallback` when it throws; a promise it returns resolves to `fallback` instead of rejecting.
+ */
+function quietly(fn, fallback) {
+  // eslint-disable-next-line no-restricted-syntax -- the one place the pixel swallows errors
+  try {
+    const out = fn();
+    return typeof out?.then === 'function' ? out.then(null, () => fallback) : out;
+  } catch {
+    return fallback;
+  }
+}
 
 /**
  * api: what register() hands the pixel ({analytics, browser, settings, init, customerPrivacy}).
@@ -32,53 +49,43 @@ export function pixel(api, deps = {}) {
 
   // Shopify loads the pixel only with analytics consent (shopify.extension.toml); consent can still be
   // withdrawn without a page load, so follow it.
-  let allowed = !(init.customerPrivacy && init.customerPrivacy.analyticsProcessingAllowed === false);
-  try {
-    customerPrivacy && customerPrivacy.subscribe('visitorConsentCollected', (e) => {
-      allowed = !!(e && e.customerPrivacy && e.customerPrivacy.analyticsProcessingAllowed);
-    });
-  } catch (e) {}
+  let allowed = init.customerPrivacy?.analyticsProcessingAllowed !== false;
+  quietly(() => customerPrivacy?.subscribe('visitorConsentCollected', (e) => {
+    allowed = !!e?.customerPrivacy?.analyticsProcessingAllowed;
+  })); // an older sandbox without the event: the consent the pixel was loaded with stands
 
   async function post(events) {
     for (let attempt = 0; attempt < 2; attempt++) {
-      if (attempt) await sleep(RETRY_DELAY_MS + Math.floor(Math.random() * 250));
-      try {
-        const res = await doFetch(url, {
-          method: 'POST',
-          keepalive: true,
-          credentials: 'omit', // identity travels in duid; no cookies for the collector's domain
-          headers: { 'Content-Type': CONTENT_TYPE },
-          body: payloadBody(events, now()), // stm: the time of this attempt
-        });
-        if (res && res.ok) return true;
-        if (!res || !retryable(res.status)) return false;
-      } catch (e) {} // network error: retry once
+      if (attempt) await sleep(RETRY_DELAY_MS + Math.floor(Math.random() * RETRY_JITTER_MS));
+      const res = await quietly(() => doFetch(url, {
+        method: 'POST',
+        keepalive: true,
+        credentials: 'omit', // identity travels in duid; no cookies for the collector's domain
+        headers: { 'Content-Type': CONTENT_TYPE },
+        body: payloadBody(events, now()), // stm: the time of this attempt
+      }), NO_ANSWER); // a network error: retried once
+      if (res?.ok) return true;
+      if (!res || !retryable(res.status)) return false;
     }
     return false;
   }
 
-  async function handle(event) {
-    try {
-      if (!allowed || !/^https?:\/\//.test(url) || !shop) return false;
-      let duid = '';
-      try {
-        duid = (browser && (await browser.cookie.get(VISITOR_COOKIE))) || '';
-      } catch (e) {}
-      const events = buildEvents(event, { shop, duid });
-      return events.length ? await post(events) : false;
-    } catch (e) {
-      return false;
-    }
-  }
+  // An event we cannot read is one purchase we do not report, never an error in Shopify's console.
+  const handle = (event) => quietly(async () => {
+    if (!allowed || !/^https?:\/\//.test(url) || !shop) return false;
+    // a cookie we cannot read is a visitor we cannot name: buildEvents then builds nothing
+    const duid = (await quietly(() => browser?.cookie.get(VISITOR_COOKIE), '')) || '';
+    const events = buildEvents(event, { shop, duid });
+    return events.length ? await post(events) : false;
+  }, false);
 
   if (analytics) {
     const names = settings.trackCarts === 'true' ? [...SUBSCRIBED, CART_EVENT] : SUBSCRIBED;
     for (const name of names) {
-      try {
-        analytics.subscribe(name, (event) => {
-          handle(event);
-        });
-      } catch (e) {}
+      // a sandbox that does not know the event: the others are still subscribed
+      quietly(() => analytics.subscribe(name, (event) => {
+        handle(event);
+      }));
     }
   }
   return { handle };
