@@ -7,16 +7,13 @@ import json
 import time
 from collections.abc import Sequence
 
+from shopapp.events.keys import rejections_count_key, rejections_key
 from shopapp.redis import get_redis
 
 KEEP = 200  # the newest rejected events kept per shop
 # What one kept rejection may cost: a reason can quote a sender's value, an event is any size.
 REASON_CHARS = 300
 EVENT_CHARS = 2000
-
-
-def rejections_key(shop: str) -> str:
-    return f"ss:{shop}:bad"
 
 
 def rejections_record(*, shop: str, rejected: Sequence[tuple[str, object]]) -> None:
@@ -31,7 +28,7 @@ def rejections_record(*, shop: str, rejected: Sequence[tuple[str, object]]) -> N
     pipe = get_redis().pipeline(transaction=False)
     pipe.lpush(rejections_key(shop), *rows)
     pipe.ltrim(rejections_key(shop), 0, KEEP - 1)
-    pipe.incrby(f"{rejections_key(shop)}:count", len(rows))
+    pipe.incrby(rejections_count_key(shop), len(rows))
     pipe.execute()
 
 

@@ -18,23 +18,30 @@ from typing import Any, cast
 
 import redis
 
-STREAM = "ss:events"
-GROUP = "ingest"
-RATE_WINDOW_S = 60
+from shopapp.events.keys import (
+    RATE_TTL_S,
+    RATE_WINDOW_S,
+    STREAM,
+    VISITOR_WINDOW_S,
+    address_rate_key,
+    address_visitors_key,
+    rate_key,
+    shopper_rate_key,
+)
 
-# The visitor ids one address brought to a shop are remembered this long (a sliding hour).
-VISITOR_WINDOW_S = 3600
+GROUP = "ingest"
 
 # KEYS: [1] stream, [2] shop counter, [3] address counter, [4] the address's visitor ids (sorted
 # set: digest of the id -> last seen), then one counter per shopper.
 # ARGV: [1] payload, [2] shop, [3] now, [4] rate window (s), [5] visitor window (s), [6] shop
 # limit, [7] address limit ('' when the address is unknown: no address limits), [8] shopper limit,
-# [9] new-visitor cap, [10] events, [11] V, then V visitor ids, then one count per shopper key.
+# [9] new-visitor cap, [10] events, [11] rate counters' TTL (s), [12] V, then V visitor ids, then
+# one count per shopper key.
 # Every limit is checked before anything is counted: a refused request counts nothing, so a client
 # held at a limit recovers in the next window and cannot push the shop's other clients over.
 _APPEND = """
 local now, window, events = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[10])
-local by_address, v = ARGV[7] ~= '', tonumber(ARGV[11])
+local by_address, rate_ttl, v = ARGV[7] ~= '', ARGV[11], tonumber(ARGV[12])
 local counts = redis.call('MGET', unpack(KEYS, 2))  -- shop, address, (visitors), shoppers
 local refused, retry = false, window - math.floor(now % window)
 if tonumber(counts[1] or 0) + events > tonumber(ARGV[6]) then refused = 'shop' end
@@ -43,7 +50,7 @@ if not refused and by_address and tonumber(counts[2] or 0) + events > tonumber(A
 end
 for i = 5, #KEYS do
   if refused then break end
-  if tonumber(counts[i - 1] or 0) + tonumber(ARGV[11 + v + i - 4]) > tonumber(ARGV[8]) then
+  if tonumber(counts[i - 1] or 0) + tonumber(ARGV[12 + v + i - 4]) > tonumber(ARGV[8]) then
     refused = 'shopper'
   end
 end
@@ -51,7 +58,7 @@ if not refused and by_address and v > 0 then
   local span = tonumber(ARGV[5])
   redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now - span)
   local new = 0
-  for _, score in ipairs(redis.call('ZMSCORE', KEYS[4], unpack(ARGV, 12, 11 + v))) do
+  for _, score in ipairs(redis.call('ZMSCORE', KEYS[4], unpack(ARGV, 13, 12 + v))) do
     if not score then new = new + 1 end
   end
   if new > 0 and redis.call('ZCARD', KEYS[4]) + new > tonumber(ARGV[9]) then
@@ -62,13 +69,13 @@ if not refused and by_address and v > 0 then
 end
 if refused then return {refused, retry} end
 redis.call('INCRBY', KEYS[2], events)
-redis.call('EXPIRE', KEYS[2], window * 2)
+redis.call('EXPIRE', KEYS[2], rate_ttl)
 if by_address then
   redis.call('INCRBY', KEYS[3], events)
-  redis.call('EXPIRE', KEYS[3], window * 2)
+  redis.call('EXPIRE', KEYS[3], rate_ttl)
   if v > 0 then
     local members = {}
-    for i = 12, 11 + v do
+    for i = 13, 12 + v do
       members[#members + 1] = now
       members[#members + 1] = ARGV[i]
     end
@@ -77,8 +84,8 @@ if by_address then
   end
 end
 for i = 5, #KEYS do
-  redis.call('INCRBY', KEYS[i], ARGV[11 + v + i - 4])
-  redis.call('EXPIRE', KEYS[i], window * 2)
+  redis.call('INCRBY', KEYS[i], ARGV[12 + v + i - 4])
+  redis.call('EXPIRE', KEYS[i], rate_ttl)
 end
 redis.call('XADD', KEYS[1], '*', 'shop', ARGV[2], 'batch', ARGV[1])
 return 0
@@ -107,21 +114,6 @@ class Refusal:
     retry_after: int
 
 
-def rate_key(shop: str, minute: int | str) -> str:
-    """The shop's event count in that minute; `{rate_key}:{shopper}` counts one shopper's."""
-    return f"ss:{shop}:rate:{minute}"
-
-
-def address_rate_key(shop: str, minute: int | str, address: str) -> str:
-    """One client address's (an IPv6 /64's) event count for the shop in that minute."""
-    return f"ss:{shop}:rate-addr:{minute}:{address}"
-
-
-def address_visitors_key(shop: str, address: str) -> str:
-    """The visitor ids (digests) one address brought to the shop in the last VISITOR_WINDOW_S."""
-    return f"ss:{shop}:visitors:{address}"
-
-
 def events_append(
     *,
     r: redis.Redis,
@@ -141,15 +133,14 @@ def events_append(
     past `new_visitor_limit` refuses the batch.
     """
     minute = int(batch.received_at // RATE_WINDOW_S)
-    shop_key = rate_key(batch.shop, minute)
     shoppers = list(per_shopper.items())
     where = address or "-"
     keys = [
         STREAM,
-        shop_key,
+        rate_key(batch.shop, minute),
         address_rate_key(batch.shop, minute, where),
         address_visitors_key(batch.shop, where),
-        *(f"{shop_key}:{who}" for who, _ in shoppers),
+        *(shopper_rate_key(batch.shop, minute, who) for who, _ in shoppers),
     ]
     payload = json.dumps(
         {"events": batch.events, "received_at": batch.received_at, "customer": batch.customer}
@@ -166,6 +157,7 @@ def events_append(
         shopper_limit,
         new_visitor_limit,
         sum(per_shopper.values()),
+        RATE_TTL_S,
         len(ids),
         *ids,
         *(n for _, n in shoppers),

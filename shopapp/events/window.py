@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import redis
 
+from shopapp.events.keys import IDLE_TTL_S, window_key
 from shopapp.events.normalise import InteractionRecord
 
 _UPDATE = """
@@ -36,8 +37,6 @@ redis.call('ZREMRANGEBYRANK', KEYS[1], 0, -(tonumber(ARGV[2]) + 1))
 redis.call('EXPIRE', KEYS[1], ARGV[3])
 return redis.call('ZCARD', KEYS[1])
 """
-# A window outlives its last event by this much wall-clock time, then Redis drops it.
-IDLE_TTL_S = 3600
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,10 +45,6 @@ class WindowEntry:
     interaction: str
     ts: float
     event_id: str
-
-
-def window_key(shop: str, user_id: str) -> str:
-    return f"ss:{shop}:win:{user_id}"
 
 
 def window_update(

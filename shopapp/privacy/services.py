@@ -5,11 +5,12 @@ scans every PostgreSQL row and every Redis key to prove it). Shopper ids carry t
 (shopapp/events/identity.py); a customer is `c:<id>` plus the ids of `customer_identities`:
 - PostgreSQL: interaction history, identity links, order links (who placed an order), data
   exports, payloads of webhook deliveries not yet handled, the shop's rows of every table.
-- Redis: the sliding window `win:{id}`, recommendations `recs:{id}`, the refresh and publish
-  claims `recq:{id}` and `pubq:{id}`, the per-shopper rate counters `rate:{minute}:{id}`, the
-  new-visitor cap's sets `visitors:{address}`, the dedupe keys `seen:{event_id}` of their events,
-  and rejected events kept for the dashboard (`bad`), which may quote their ids, in plain text or
-  inside base64 fields.
+- Redis: every key of a family declared SHOPPER-scoped (window, recommendations, refresh and
+  publish claims, per-shopper rate counters) for each of their ids, every EVENT-scoped key (the
+  dedupe marks) of their events, and their traces in the families whose values name shoppers
+  (the new-visitor cap's sets, the rejected events kept for the dashboard, which may quote their
+  ids in plain text or inside base64 fields): shopapp/privacy/redis_redact.py, from the
+  declarations of shopapp/rediskeys.py.
 - Derived data (trending counters, popular lists, trained models) holds item counts and item
   embeddings only, never a shopper id; see docs/decisions/0004-privacy-deletion.md for how
   retraining forgets a redacted customer.
@@ -17,34 +18,23 @@ scans every PostgreSQL row and every Redis key to prove it). Shopper ids carry t
 
 from __future__ import annotations
 
-import base64
-import binascii
 import contextlib
 import logging
-import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
-import redis
 from django.db import transaction
 from django.db.models import Q
 
 from shopapp.events.identity import customer_aliases, is_customer, is_visitor
 from shopapp.events.models import IdentityLink, Interaction, OrderShopper
-from shopapp.events.rejections import rejections_key
-from shopapp.events.stream import (
-    GROUP,
-    STREAM,
-    address_visitors_key,
-    rate_key,
-    visitor_digest,
-)
-from shopapp.events.window import window_key, window_read
+from shopapp.events.window import window_read
 from shopapp.privacy.models import DataExport
+from shopapp.privacy.redis_redact import shop_keys_delete, shopper_keys_delete
 from shopapp.privacy.selectors import EXPORT_RETENTION_DAYS
-from shopapp.recs.store import publish_claim_key, recs_key, recs_read, refresh_claim_key
+from shopapp.recs.store import recs_read
 from shopapp.recs.sync import recommendation_unpublish
 from shopapp.redis import get_redis
 from shopapp.shops.models import Shop, WebhookDelivery
@@ -52,10 +42,6 @@ from shopapp.shops.selectors import shop_cache_clear
 from shopapp.shops.services import NotInstalled
 
 log = logging.getLogger(__name__)
-
-
-def _glob_escape(text: str) -> str:
-    return "".join(f"\\{c}" if c in "*?[]\\" else c for c in text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,8 +139,8 @@ def customer_redact(*, shop_domain: str, person: Person) -> dict[str, int]:
             ).delete()[0],
             "webhook_payloads": _webhook_payloads_blank(shop_domain=shop_domain, person=person),
         }
-    counts["redis_keys"] = _shopper_keys_delete(
-        r=get_redis(), shop=shop_domain, ids=ids, event_ids=event_ids, person=person
+    counts["redis_keys"] = shopper_keys_delete(
+        r=get_redis(), shop=shop_domain, ids=ids, event_ids=event_ids, needles=_needles(person, ids)
     )
     # Their metaobject entry at Shopify (only customers have one). An unreachable Shopify raises,
     # and the task is retried: the deletions above are idempotent.
@@ -201,66 +187,6 @@ def _mentions(value: object, needles: set[str]) -> bool:
     return False
 
 
-def _shopper_keys_delete(
-    *, r: redis.Redis, shop: str, ids: Iterable[str], event_ids: Iterable[str], person: Person
-) -> int:
-    ids = list(ids)
-    keys: list[str] = []
-    for user in ids:
-        keys += [
-            window_key(shop, user),
-            recs_key(shop, user),
-            refresh_claim_key(shop, user),
-            publish_claim_key(shop, user),
-        ]
-        rate_pattern = rate_key(_glob_escape(shop), "*")  # every minute
-        keys += r.scan_iter(match=f"{rate_pattern}:{_glob_escape(user)}")
-    keys += [f"ss:{shop}:seen:{eid}" for eid in event_ids]
-    deleted = 0
-    for start in range(0, len(keys), 500):
-        deleted += int(r.delete(*keys[start : start + 500]))
-    # The new-visitor cap's memory of which visitor ids each address brought (an hour's worth,
-    # as digests: a known id's digest is still theirs).
-    digests = [visitor_digest(i) for i in ids]
-    for key in r.scan_iter(match=address_visitors_key(_glob_escape(shop), "*"), count=1000):
-        deleted += int(r.zrem(key, *digests))
-    return deleted + _rejections_scrub(r=r, shop=shop, needles=_needles(person, ids))
-
-
-# A base64 field of a kept rejected event (`ue_px`, `cx`), possibly cut short by the truncation.
-_B64_FIELD_RE = re.compile(r'"(?:ue_px|cx)"\s*:\s*"([A-Za-z0-9+/_=-]+)')
-
-
-def _rejections_scrub(*, r: redis.Redis, shop: str, needles: set[str]) -> int:
-    """Remove every kept rejected event that mentions the person, in its text or inside its
-    base64 fields (which a plain text search cannot see)."""
-    if not needles:
-        return 0
-    key = rejections_key(shop)
-    removed = 0
-    for row in cast(list[str], r.lrange(key, 0, -1)):
-        text = row.lower() + " ".join(_b64_texts(row)).lower()
-        if any(needle in text for needle in needles):
-            removed += int(r.lrem(key, 0, row))
-    return removed
-
-
-def _b64_texts(row: str) -> list[str]:
-    # The row is JSON holding the event as (escaped) JSON text: unescape once to see the fields.
-    plain = row.replace('\\"', '"')
-    texts = []
-    for encoded in _B64_FIELD_RE.findall(plain):
-        usable = encoded[: len(encoded) - len(encoded) % 4] if len(encoded) % 4 == 1 else encoded
-        with contextlib.suppress(binascii.Error, ValueError):
-            padded = usable + "=" * (-len(usable) % 4)
-            texts.append(
-                base64.urlsafe_b64decode(padded.replace("+", "-").replace("/", "_")).decode(
-                    "utf-8", "replace"
-                )
-            )
-    return texts
-
-
 def shop_redact(*, shop_domain: str) -> dict[str, int]:
     """shop/redact (48 hours after an uninstall): everything of the shop. A shop that has
     reinstalled since is using the app again: its data stays, and the request is logged."""
@@ -274,28 +200,8 @@ def shop_redact(*, shop_domain: str) -> dict[str, int]:
             counts["rows"] = shop.delete()[0]  # cascades to every table that refers to the shop
         counts["webhooks"] = WebhookDelivery.objects.filter(shop_domain=shop_domain).delete()[0]
     shop_cache_clear()
-    counts["redis_keys"] = _shop_keys_delete(r=get_redis(), shop=shop_domain)
+    counts["redis_keys"] = shop_keys_delete(r=get_redis(), shop=shop_domain)
     return counts
-
-
-def _shop_keys_delete(*, r: redis.Redis, shop: str) -> int:
-    deleted = 0
-    batch: list[str] = []
-    for key in r.scan_iter(match=f"ss:{_glob_escape(shop)}:*", count=1000):
-        batch.append(key)
-        if len(batch) >= 500:
-            deleted += int(r.unlink(*batch))
-            batch = []
-    if batch:
-        deleted += int(r.unlink(*batch))
-    # Event-log entries of the shop not yet consumed (each entry is one shop's batch).
-    entries = cast(list[tuple[str, dict[str, str]]], r.xrange(STREAM))
-    stale = [entry_id for entry_id, fields in entries if fields.get("shop") == shop]
-    if stale:
-        r.xack(STREAM, GROUP, *stale)
-        r.xdel(STREAM, *stale)
-        deleted += len(stale)
-    return deleted
 
 
 def exports_expire(*, now: datetime | None = None) -> int:

@@ -10,14 +10,27 @@ from typing import cast
 import redis
 
 from shopapp.events.identity import is_visitor
+from shopapp.recs.keys import (
+    COVISIT_TTL_S,
+    FRESHNESS_SAMPLES,
+    PUBLISH_CLAIM_TTL_S,
+    RECS_TTL_S,
+    REFRESH_CLAIM_TTL_S,
+    TRENDING_TTL_S,
+    VISITOR_RECS_TTL_S,
+    covisit_key,
+    covisit_staging_key,
+    freshness_key,
+    popular_key,
+    publish_claim_key,
+    recs_key,
+    refresh_claim_key,
+    served_key,
+    trending_key,
+)
 
-# A shopper's list lives a week after it was last computed; the app proxy falls back past that.
-RECS_TTL_S = 7 * 24 * 3600
-# A visitor's (`v:<uuid>`) list lives a day: the rest of the visit and a same-day return. Past
-# that their window (1 h idle) is long gone, so the list is no fresher than the shop's fallback
-# lists, and their next event recomputes it (from their history) within a second; meanwhile an
-# invented visitor id's list is gone a day after its last event instead of a week.
-VISITOR_RECS_TTL_S = 24 * 3600
+# serving.py reads these through this module; the keys' one home is shopapp/recs/keys.py.
+from shopapp.recs.keys import SERVED_TTL_S as SERVED_TTL_S
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,28 +42,9 @@ class StoredRecs:
     computed_at: float
 
 
-def recs_key(shop: str, user_id: str) -> str:
-    return f"ss:{shop}:recs:{user_id}"
-
-
-def popular_key(shop: str) -> str:
-    return f"ss:{shop}:popular"
-
-
-# A refresh claimed but never run (its task lost) stops blocking new ones after this long.
-REFRESH_CLAIM_TTL_S = 30
-# Publishing to Shopify coalesces the same way, over a longer delay: a metaobject upsert costs
+# Publishing to Shopify coalesces like a refresh, over a longer delay: a metaobject upsert costs
 # Shopify points, and a customer's list changes with every product they look at.
 PUBLISH_DELAY_S = 5
-PUBLISH_CLAIM_TTL_S = 120
-
-
-def refresh_claim_key(shop: str, user_id: str) -> str:
-    return f"ss:{shop}:recq:{user_id}"
-
-
-def publish_claim_key(shop: str, user_id: str) -> str:
-    return f"ss:{shop}:pubq:{user_id}"
 
 
 def _claim(r: redis.Redis, keys: Sequence[str], users: Sequence[str], ttl_s: int) -> list[str]:
@@ -115,13 +109,6 @@ def stored_parse(raw: object) -> StoredRecs | None:
     return StoredRecs(**json.loads(str(raw))) if raw is not None else None
 
 
-TRENDING_TTL_S = 3600
-
-
-def trending_key(shop: str) -> str:
-    return f"ss:{shop}:trending"
-
-
 def trending_write(*, r: redis.Redis, shop: str, recs: StoredRecs) -> None:
     """The shop's trending-now list (refreshed by beat every minute)."""
     r.set(trending_key(shop), json.dumps(asdict(recs)), ex=TRENDING_TTL_S)
@@ -131,17 +118,9 @@ def trending_read(*, r: redis.Redis, shop: str) -> StoredRecs | None:
     return stored_parse(r.get(trending_key(shop)))
 
 
-def covisit_key(shop: str) -> str:
-    return f"ss:{shop}:covisit"
-
-
-# Rebuilt by beat every 6 hours; kept two days so a failed rebuild does not empty it.
-COVISIT_TTL_S = 2 * 24 * 3600
-
-
 def covisit_write(*, r: redis.Redis, shop: str, table: dict[str, list[tuple[str, float]]]) -> None:
     """Replace the shop's item-to-item table: one hash field per item, its neighbours as JSON."""
-    key, staging = covisit_key(shop), f"{covisit_key(shop)}:next"
+    key, staging = covisit_key(shop), covisit_staging_key(shop)
     pipe = r.pipeline(transaction=True)
     pipe.delete(staging)
     items = list(table.items())
@@ -169,26 +148,17 @@ def covisit_read(
     }
 
 
-# Operational figures the dashboard shows: the latest freshness samples and lists served per hour.
-FRESHNESS_SAMPLES = 1000
-SERVED_TTL_S = 8 * 24 * 3600
-
-
 def freshness_record(*, r: redis.Redis, shop: str, seconds: float) -> None:
     """How long an accepted event took to change its shopper's list (newest samples kept)."""
     pipe = r.pipeline(transaction=False)
-    pipe.lpush(f"ss:{shop}:fresh", round(seconds * 1000, 1))
-    pipe.ltrim(f"ss:{shop}:fresh", 0, FRESHNESS_SAMPLES - 1)
+    pipe.lpush(freshness_key(shop), round(seconds * 1000, 1))
+    pipe.ltrim(freshness_key(shop), 0, FRESHNESS_SAMPLES - 1)
     pipe.execute()
 
 
 def freshness_samples(*, r: redis.Redis, shop: str) -> list[float]:
     """Milliseconds, newest first."""
-    return [float(x) for x in cast(list[str], r.lrange(f"ss:{shop}:fresh", 0, -1))]
-
-
-def served_key(shop: str, hour: int) -> str:
-    return f"ss:{shop}:served:{hour}"
+    return [float(x) for x in cast(list[str], r.lrange(freshness_key(shop), 0, -1))]
 
 
 def served_counts(*, r: redis.Redis, shop: str, hours: Sequence[int]) -> dict[int, int]:

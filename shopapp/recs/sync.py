@@ -12,6 +12,7 @@ from django.db import transaction
 
 from shopapp.events.identity import is_customer
 from shopapp.recs.catalog import bulk_catalog_parse
+from shopapp.recs.keys import DEFINITION_CHECKED_TTL_S, definition_checked_key
 from shopapp.recs.metaobjects import (
     Entry,
     definition_ensure,
@@ -30,12 +31,6 @@ from shopapp.shops.selectors import shop_config_get
 from shopapp.shops.services import shop_admin_client
 
 log = logging.getLogger(__name__)
-
-DEFINITION_CHECKED_TTL_S = 24 * 3600
-
-
-def _definition_checked_key(shop: str) -> str:
-    return f"ss:{shop}:mo:definition"
 
 
 def recommendations_publish(*, shop: str, user_ids: Sequence[str]) -> int:
@@ -63,9 +58,9 @@ def recommendations_publish(*, shop: str, user_ids: Sequence[str]) -> int:
     if not entries:
         return 0
     with shop_admin_client(domain=shop) as client:
-        if not r.exists(_definition_checked_key(shop)):
+        if not r.exists(definition_checked_key(shop)):
             definition_ensure(client)
-            r.set(_definition_checked_key(shop), 1, ex=DEFINITION_CHECKED_TTL_S)
+            r.set(definition_checked_key(shop), 1, ex=DEFINITION_CHECKED_TTL_S)
         return entries_publish(client, entries)
 
 

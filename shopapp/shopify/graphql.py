@@ -27,6 +27,7 @@ from graphql import ExecutionResult
 from shopapp.shopify.api import ADMIN_API_VERSION
 from shopapp.shopify.cost import MAX_QUERY_COST, requested_cost
 from shopapp.shopify.http import TIMEOUT, shopify_transport
+from shopapp.shopify.keys import GQL_BUCKET_TTL_S, bucket_key
 from shopapp.shopify.schema import document
 
 log = logging.getLogger(__name__)
@@ -95,8 +96,8 @@ local maximum, restore = tonumber(b[2]), tonumber(b[3])
 local available = math.min(maximum, tonumber(b[1]) + (tonumber(ARGV[1]) - tonumber(b[4])) * restore)
 return {tostring(available), tostring(maximum), tostring(restore)}
 """
-# KEYS: the bucket hash. ARGV: now, cost. Takes `cost` points if the bucket has them; else returns
-# how many seconds until it will.
+# KEYS: the bucket hash. ARGV: now, cost, default maximum and restore rate, the hash's TTL. Takes
+# `cost` points if the bucket has them; else returns how many seconds until it will.
 _BUCKET_TAKE = """
 local b = redis.call('HMGET', KEYS[1], 'available', 'maximum', 'restore', 'at')
 local now, cost = tonumber(ARGV[1]), tonumber(ARGV[2])
@@ -107,13 +108,9 @@ if b[1] then available = math.min(maximum, tonumber(b[1]) + (now - tonumber(b[4]
 if available < cost then return tostring((cost - available) / restore) end
 redis.call('HSET', KEYS[1], 'available', available - cost, 'maximum', maximum,
            'restore', restore, 'at', now)
-redis.call('EXPIRE', KEYS[1], 3600)
+redis.call('EXPIRE', KEYS[1], ARGV[5])
 return '0'
 """
-
-
-def bucket_key(shop: str) -> str:
-    return f"ss:{shop}:gql:bucket"
 
 
 class AdminClient:
@@ -199,6 +196,7 @@ class AdminClient:
                         cost,
                         DEFAULT_MAXIMUM,
                         DEFAULT_RESTORE,
+                        GQL_BUCKET_TTL_S,
                     ),
                 )
             )
@@ -220,7 +218,7 @@ class AdminClient:
                 "at": self._clock(),
             },
         )
-        self._r.expire(bucket_key(self.shop), 3600)
+        self._r.expire(bucket_key(self.shop), GQL_BUCKET_TTL_S)
 
     def _refill_wait(self, cost: float) -> float:
         bucket = self.bucket()

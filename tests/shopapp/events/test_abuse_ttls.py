@@ -5,9 +5,11 @@ from __future__ import annotations
 import uuid
 
 from recommender.trending import TrendingConfig
+from shopapp.events.keys import BUCKET_S, SEEN_TTL_S
 from shopapp.events.normalise import MAX_CLOCK_SKEW_S, InteractionRecord
-from shopapp.events.trending import BUCKET_S, SEEN_TTL_S, trending_count, trending_totals
-from shopapp.recs.store import RECS_TTL_S, VISITOR_RECS_TTL_S, StoredRecs, recs_key, recs_write
+from shopapp.events.trending import trending_count, trending_totals
+from shopapp.recs.keys import RECS_TTL_S, VISITOR_RECS_TTL_S, recs_key
+from shopapp.recs.store import StoredRecs, recs_write
 from shopapp.redis import get_redis
 
 

@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 
 from shopapp.events import services
+from shopapp.events.keys import rejections_count_key
 from shopapp.events.models import Interaction
-from shopapp.events.rejections import rejections_key, rejections_list
+from shopapp.events.rejections import rejections_list
 from shopapp.events.services import tracker_events_ingest
 from shopapp.events.stream import Batch
 from shopapp.redis import get_redis
@@ -71,7 +72,7 @@ def test_one_poison_event_is_rejected_and_the_rest_of_the_batch_recorded(
     kept = rejections_list(shop=shop)
     assert [r["reason"] for r in kept] == [reason]
     assert str(kept[0]["event"]).startswith('{"e": "ue", "eid": "' + poison["eid"])
-    assert int(get_redis().get(f"{rejections_key(shop)}:count") or 0) == 1
+    assert int(get_redis().get(rejections_count_key(shop)) or 0) == 1
 
 
 def test_a_bug_in_the_normaliser_costs_only_its_event_and_is_logged(
