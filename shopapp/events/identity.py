@@ -30,9 +30,17 @@ _DIGITS_RE = re.compile(r"^[0-9]{1,20}$")
 _CUSTOMER_GID_RE = re.compile(r"^gid://shopify/Customer/([0-9]{1,20})$")
 # What an imported id may hold: printable, no separators the key formats or logs use.
 _IMPORTED_RE = re.compile(r"^[A-Za-z0-9_.@+-]{1,128}$")
+# A UUID as the trackers write it (a visitor's `duid`, an event's `eid`): 32 hex digits in either
+# case, with or without the 8-4-4-4-12 hyphens. uuid.UUID alone would also take braces, `urn:`
+# and hyphens anywhere. Stored ids hold only its canonical form: lowercase, hyphenated.
+_UUID_RE = re.compile(
+    r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}"
+)
+_CANONICAL_UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+# Imported and legacy ids share one alphabet: rows migrated from the old, unkinded ids (events
+# migration 0003) may hold a `:`, and imports a `+`.
 USER_ID_RE = re.compile(
-    r"^(?:c:[0-9]{1,20}|v:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
-    r"|[ix]:[A-Za-z0-9_.@+:-]{1,128})$"
+    r"(?:c:[0-9]{1,20}|v:" + _CANONICAL_UUID + r"|[ix]:[A-Za-z0-9_.@+:-]{1,128})"
 )
 
 
@@ -48,15 +56,18 @@ def customer_user(customer_id: object) -> str:
     return f"{CUSTOMER}:{int(text)}"
 
 
+def uuid_canonical(raw: object) -> str | None:
+    """The canonical form of a UUID as the trackers write it; None for anything else."""
+    text = str(raw).strip()
+    return str(uuid.UUID(text)) if _UUID_RE.fullmatch(text) else None
+
+
 def visitor_user(duid: object) -> str:
     """The shopper id of a visitor, from the tracker's `duid`, which must be a UUID."""
-    text = str(duid).strip()
-    if len(text) not in (32, 36):  # uuid.UUID also takes braces and urn: forms; we do not
+    canonical = uuid_canonical(duid)
+    if canonical is None:
         raise IdentityError("a visitor id (duid) must be a UUID")
-    try:
-        return f"{VISITOR}:{uuid.UUID(text)}"
-    except ValueError:
-        raise IdentityError("a visitor id (duid) must be a UUID") from None
+    return f"{VISITOR}:{canonical}"
 
 
 def imported_user(raw: object) -> str:
@@ -82,8 +93,8 @@ def is_visitor(user_id: str) -> bool:
 
 
 def is_user_id(user_id: str) -> bool:
-    """A well-formed shopper id of any kind."""
-    return bool(USER_ID_RE.match(user_id))
+    """A well-formed shopper id of any kind (whole: `$` alone would let a trailing newline in)."""
+    return bool(USER_ID_RE.fullmatch(user_id))
 
 
 def customer_id_of(user_id: str) -> str:

@@ -1,24 +1,22 @@
 """Every source of interactions reduces to one record here (docs/architecture.md §3.1).
 
-The collector (tracker events) and the offline importer (CSV/JSON Lines rows) both end in
-`interaction_build`, so training data from a legacy export and from the live tracker are one thing.
+The collector's tracker events (`tp2_normalise`, here), the offline importer's CSV/JSON Lines rows
+(`offline_normalise`, events/offline.py) and the orders webhook all end in `interaction_build`, so
+training data from a legacy export and from the live tracker are one thing.
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from shopapp.events.identity import (
     IdentityError,
-    imported_user,
     is_user_id,
     is_visitor,
+    uuid_canonical,
     visitor_user,
 )
 from shopapp.events.schemas import schema_errors
@@ -40,21 +38,9 @@ ORDER_ID_RE = re.compile(r"^(?:gid://shopify/Order/)?([0-9]{1,20})$")
 REC_IMPRESSION = "app.slipstream/recommendation_impression"
 REC_CLICK = "app.slipstream/recommendation_click"
 ACTION_INTERACTIONS = {"product_view": "view", "add_to_cart": "cart", "transaction": "purchase"}
-OFFLINE_ALIASES = {
-    "view": "view",
-    "click": "view",
-    "product_view": "view",
-    "detail": "view",
-    "cart": "cart",
-    "add_to_cart": "cart",
-    "addtocart": "cart",
-    "purchase": "purchase",
-    "buy": "purchase",
-    "transaction": "purchase",
-    "order": "purchase",
-}
-# Product and event ids (shopper ids have their own forms: shopapp/events/identity.py).
-ID_RE = re.compile(r"^[A-Za-z0-9_.:@-]{1,128}$")
+# Product and event ids as their sources write them: printable, bounded, no separator our logs
+# use. (Shopper ids have their own forms, a UUID among them: shopapp/events/identity.py.)
+PRODUCT_OR_EVENT_ID_RE = re.compile(r"[A-Za-z0-9_.:@-]{1,128}")
 GID_RE = re.compile(r"^gid://shopify/Product/(\d+)$")
 # Device clocks can be anything; an event more than a day off the collector's clock is suspect.
 MAX_CLOCK_SKEW_S = 24 * 3600
@@ -96,7 +82,7 @@ def interaction_build(
         raise EventError("invalid shopper id")
     if interaction not in INTERACTIONS:
         raise EventError(f"unknown interaction {interaction!r}")
-    if not ID_RE.match(event_id):
+    if not PRODUCT_OR_EVENT_ID_RE.fullmatch(event_id):
         raise EventError("invalid event id")
     if not 0 < ts < 4102444800:  # 2100-01-01
         raise EventError("timestamp out of range")
@@ -123,7 +109,7 @@ def _product_id(raw: Any) -> str:
     gid = GID_RE.match(text)
     if gid:
         return gid.group(1)
-    if not ID_RE.match(text):
+    if not PRODUCT_OR_EVENT_ID_RE.fullmatch(text):
         raise EventError("invalid product id")
     return text
 
@@ -218,10 +204,10 @@ def _shopper(duid: str | None, customer: str | None) -> tuple[str, str | None]:
 
 
 def _event_uuid(eid: str | None) -> str:
-    try:
-        return str(uuid.UUID(eid or ""))
-    except ValueError:
-        raise EventError("eid is not a UUID") from None
+    canonical = uuid_canonical(eid or "")
+    if canonical is None:
+        raise EventError("eid is not a UUID")
+    return canonical
 
 
 def _entities(fields: Mapping[str, str]) -> list[SelfDescribing]:
@@ -262,56 +248,3 @@ def _interactions_of(
     if event.schema == REC_IMPRESSION:
         return [("rec_impression", str(item)) for item in data["items"]]
     raise EventError(f"unsupported event schema {event.schema}")
-
-
-def offline_normalise(*, shop: str, row: Mapping[str, Any]) -> InteractionRecord:
-    """One row of an offline export: `user_id,item_id,interaction_type,timestamp`.
-
-    A `user_id` of `gid://shopify/Customer/<id>` is that customer; anything else (an email,
-    another system's id) is an imported id (`i:…`): training data, never served to anyone.
-    The event id is a digest of the row as written, so importing the same file twice adds nothing.
-    """
-    try:
-        raw_user, item_id = row["user_id"], str(row["item_id"]).strip()
-        kind_raw, ts_raw = str(row["interaction_type"]).strip().lower(), row["timestamp"]
-    except KeyError as exc:
-        raise EventError(f"missing column {exc.args[0]!r}") from None
-    if raw_user is None or row["item_id"] is None or ts_raw is None:
-        raise EventError("row has fewer columns than the header")
-    try:
-        user_id = imported_user(raw_user)
-    except IdentityError as exc:
-        raise EventError(str(exc)) from None
-    kind = OFFLINE_ALIASES.get(kind_raw)
-    if kind is None:
-        raise EventError(f"unknown interaction_type {kind_raw!r}")
-    ts = _offline_time(ts_raw)
-    as_written = str(raw_user).strip()
-    digest = hashlib.sha256(f"{shop}|{as_written}|{item_id}|{kind}|{ts}".encode()).hexdigest()
-    return interaction_build(
-        shop=shop,
-        user_id=user_id,
-        item_id=item_id,
-        interaction=kind,
-        ts=ts,
-        event_id=f"imp-{digest[:32]}",
-    )
-
-
-def _offline_time(raw: Any) -> float:
-    text = str(raw).strip()
-    try:
-        value = float(text)
-    except ValueError:
-        return _iso_time(text)
-    return value / 1000 if value > 1e11 else value  # milliseconds vs seconds
-
-
-def _iso_time(text: str) -> float:
-    try:
-        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise EventError(f"unreadable timestamp {text!r}") from None
-    if parsed.tzinfo is None:
-        raise EventError("timestamp has no time zone")
-    return parsed.timestamp()

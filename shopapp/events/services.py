@@ -15,9 +15,9 @@ from shopapp.events.normalise import (
     INTENT,
     InteractionRecord,
     interaction_build,
-    offline_normalise,
     tp2_normalise,
 )
+from shopapp.events.offline import offline_normalise
 from shopapp.events.rejections import rejections_record
 from shopapp.events.stream import Batch
 from shopapp.events.tp2 import EventError

@@ -9,30 +9,31 @@ Metaobject entries are not touched here: see docs/decisions/0007-metaobject-hand
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 
 import redis
 
-from shopapp.events.identity import is_user_id, visitor_user
+from shopapp.events.identity import is_user_id, uuid_canonical, visitor_user
+from shopapp.events.keys import WINDOW
+from shopapp.recs.keys import PUBLISH_CLAIM, RECS, REFRESH_CLAIM
+from shopapp.rediskeys import ALL_KEYS
 
-# The shopper-keyed families, with the shopper id as the key's last part.
-_SHOPPER_KEY_RE = re.compile(r"^(ss:[^:]+:(?:win|recs|recq|pubq)):(.+)$")
-_UUID_RE = re.compile(
-    r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
-)
+# The shopper-keyed families that existed before kinds (rate counters live two minutes).
+_FAMILIES = (WINDOW, RECS, REFRESH_CLAIM, PUBLISH_CLAIM)
 
 
-def shopper_keys_migrate(*, r: redis.Redis, match: str = "ss:*") -> Counter[str]:
+def shopper_keys_migrate(*, r: redis.Redis, match: str = ALL_KEYS) -> Counter[str]:
     """Rename or delete every bare-id shopper key among the keys `match` (a SCAN pattern) finds;
     returns {"renamed": n, "deleted": m}."""
     done: Counter[str] = Counter()
     for key in r.scan_iter(match=match, count=1000):
-        found = _SHOPPER_KEY_RE.match(key)
-        if found is None or is_user_id(found.group(2)):
+        found = next(((f, p) for f in _FAMILIES if (p := f.match(key)) is not None), None)
+        if found is None or is_user_id(found[1]["user"]):
             continue
-        family, bare = found.groups()
-        if _UUID_RE.match(bare) and r.renamenx(key, f"{family}:{visitor_user(bare)}"):
+        family, parts = found
+        if uuid_canonical(parts["user"]) and r.renamenx(
+            key, family.key(shop=parts["shop"], user=visitor_user(parts["user"]))
+        ):
             done["renamed"] += 1
             continue
         done["deleted"] += int(r.delete(key))

@@ -12,17 +12,17 @@ from typing import Any
 import redis
 from django.conf import settings
 
-from recommender.covisit import CoVisitConfig, covisit_fit, covisit_neighbours
+from recommender.covisit import CoVisitConfig, covisit_fit
 from recommender.predictor import Predictor
 from recommender.trending import TrendingConfig, trending_rank
 from recommender.types import Interaction as Seen
-from recommender.types import Scored
 from shopapp.events.models import Interaction
 from shopapp.events.selectors import histories_before
 from shopapp.events.trending import BUCKET_S, trending_buckets
 from shopapp.events.window import WindowEntry, windows_read
 from shopapp.recs.catalog import product_from_webhook
 from shopapp.recs.exclusions import shop_exclusions, shopper_exclusions
+from shopapp.recs.fill import covisit_list, fill_chain, sources_joined
 from shopapp.recs.models import Product
 from shopapp.recs.predictors import predictor_get
 from shopapp.recs.store import (
@@ -79,9 +79,9 @@ def _fill(
     windows: Mapping[str, Sequence[WindowEntry]],
     excluded: Mapping[str, set[str]],
 ) -> None:
-    """Top up every list short of the shop's count, in order: what shoppers co-visited with the
-    products in this shopper's window (the latest first), then trending now, then popular. So
-    even a shopper the model knows nothing to say about gets a full list."""
+    """Top up every list short of the shop's count by the fill chain (recs/fill.py), co-visited
+    with the products in this shopper's window. So even a shopper the model knows nothing to say
+    about gets a full list."""
     k = config.recommendation_count
     short = [u for u, stored in recs.items() if len(stored.items) < k]
     if not short:
@@ -90,39 +90,24 @@ def _fill(
     table = covisit_read(
         r=r, shop=shop, items=sorted({i for items in window_items.values() for i in items})
     )
-    covisits = {
-        item: [Scored(item_id=i, score=s) for i, s in neighbours]
-        for item, neighbours in table.items()
-    }
-    shared = [
-        ("trending", trending_read(r=r, shop=shop)),
-        ("popular", popular_read(r=r, shop=shop)),
-    ]
+    trending, popular = trending_read(r=r, shop=shop), popular_read(r=r, shop=shop)
     for user in short:
         stored = recs[user]
-        items, scores, sources = list(stored.items), list(stored.scores), [stored.source]
-        taken = set(items) | excluded[user]
-        candidates = [
-            ("covisit", covisit_neighbours(covisits, window_items[user], k=k, exclude=taken))
-        ]
-        candidates += [
-            (name, [Scored(item_id=i, score=0.0) for i in lst.items] if lst else [])
-            for name, lst in shared
-        ]
-        for name, scored in candidates:
-            added = False
-            for s in scored:
-                if len(items) >= k:
-                    break
-                if s.item_id in taken:
-                    continue
-                items.append(s.item_id)
-                scores.append(0.0)  # below every model score: a filler, ranked by position
-                taken.add(s.item_id)
-                added = True
-            if added:
-                sources.append(name)
-        recs[user] = replace(stored, items=items, scores=scores, source="+".join(sources))
+        picks = fill_chain(
+            own=stored,
+            covisit=covisit_list(table, window_items[user]),
+            trending=trending,
+            popular=popular,
+            exclude=excluded[user],
+        )[:k]
+        recs[user] = replace(
+            stored,
+            items=[p.item_id for p in picks],
+            # A filler scores below every model score: it is ranked by its position.
+            scores=[p.score if p.origin is stored else 0.0 for p in picks],
+            # The model's own source first, even when it had nothing to add: the list is its run.
+            source=sources_joined([stored.source, *(p.source for p in picks)]),
+        )
 
 
 def popular_refresh(*, shop: str) -> StoredRecs | None:

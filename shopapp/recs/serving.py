@@ -1,9 +1,11 @@
 """What the app proxy serves: the shopper's list, topped up so the block is never empty.
 
-Order: the shopper's own list (the model's, computed after their last event), then products
-co-visited with the product on the page, then trending now, then popular. Every candidate must be a
-product of the shop's catalogue that can be shown (published, in stock unless the merchant allows
-otherwise, not excluded) and not the product on the page. One Redis round trip and one query.
+The fill chain of recs/fill.py, co-visited with the product on the page: the shopper's own list
+(the model's, computed after their last event), then that product's neighbours, then trending now,
+then popular. Every candidate must be a product of the shop's catalogue that can be shown
+(published, in stock unless the merchant allows otherwise, not excluded) and not the product on the
+page. One Redis round trip and one query, so no window and no purchases are read: those exclusions
+shaped the shopper's own list when it was computed, not the shop-wide lists served after it.
 """
 
 from __future__ import annotations
@@ -12,10 +14,10 @@ import json
 import time
 from typing import Any
 
+from shopapp.recs.fill import covisit_list, fill_chain, sources_joined
 from shopapp.recs.selectors import products_by_id
 from shopapp.recs.store import (
     SERVED_TTL_S,
-    StoredRecs,
     covisit_key,
     popular_key,
     recs_key,
@@ -41,51 +43,27 @@ def serving_list(
     pipe.incr(hour_key)  # lists served this hour, for the dashboard
     pipe.expire(hour_key, SERVED_TTL_S)
     own_raw, covisit_raw, trending_raw, popular_raw, _, _ = pipe.execute()
-    own = stored_parse(own_raw)
-    lists: list[tuple[str, StoredRecs]] = []
-    if own is not None:
-        lists.append((own.source, own))
-    if covisit_raw:
-        neighbours = json.loads(covisit_raw)
-        covisit = StoredRecs(
-            items=[str(i) for i, _ in neighbours],
-            scores=[float(s) for _, s in neighbours],
-            model_version="covisit",
-            source="covisit",
-            computed_at=0.0,
-        )
-        lists.append(("covisit", covisit))
-    for name, raw in (("trending", trending_raw), ("popular", popular_raw)):
-        stored = stored_parse(raw)
-        if stored is not None:
-            lists.append((name, stored))
-
-    # Each candidate keeps the first list it appears in, and that list's score for it.
-    candidates: dict[str, tuple[str, float, StoredRecs]] = {}
-    for name, stored in lists:
-        for item, score in zip(stored.items, stored.scores, strict=False):
-            if item != product_id and item not in config.excluded_product_ids:
-                candidates.setdefault(item, (name, score, stored))
-    catalog = products_by_id(shop=shop, product_ids=list(candidates))
-    chosen: list[dict[str, Any]] = []
-    used: list[str] = []
-    first: StoredRecs | None = None
-    for item, (name, score, stored) in candidates.items():
-        product = catalog.get(item)
-        if product is None or not product["published"]:
-            continue  # not (or no longer) in the shop: no card can be drawn
-        if config.exclude_out_of_stock and not product["available"]:
-            continue
-        chosen.append({**product, "score": score})
-        first = first or stored
-        if name not in used:
-            used.append(name)
-        if len(chosen) == limit:
-            break
+    neighbours = [(str(i), float(s)) for i, s in json.loads(covisit_raw)] if covisit_raw else []
+    candidates = fill_chain(
+        own=stored_parse(own_raw),
+        covisit=covisit_list({product_id: neighbours}, [product_id]) if product_id else None,
+        trending=stored_parse(trending_raw),
+        popular=stored_parse(popular_raw),
+        exclude={*config.excluded_product_ids, *([product_id] if product_id else [])},
+    )
+    catalog = products_by_id(shop=shop, product_ids=[p.item_id for p in candidates])
+    chosen = [p for p in candidates if _showable(catalog.get(p.item_id), config)][:limit]
+    # Of the list the first card came from: what the block tags impressions and clicks with.
+    first = chosen[0].origin if chosen else None
     return {
-        "items": chosen,
-        # Of the list the first card came from: what the block tags impressions and clicks with.
+        "items": [{**catalog[p.item_id], "score": p.score} for p in chosen],
         "model_version": first.model_version if first is not None else None,
-        "source": "+".join(used) if used else "none",
+        "source": sources_joined(p.source for p in chosen) or "none",
         "computed_at": first.computed_at if first is not None else None,
     }
+
+
+def _showable(product: dict[str, Any] | None, config: ShopConfig) -> bool:
+    if product is None or not product["published"]:
+        return False  # not (or no longer) in the shop: no card can be drawn
+    return bool(product["available"]) or not config.exclude_out_of_stock

@@ -4,7 +4,8 @@ import re
 
 import pytest
 
-from shopapp.events.normalise import offline_normalise, tp2_normalise
+from shopapp.events.normalise import tp2_normalise
+from shopapp.events.offline import offline_normalise
 from shopapp.events.tp2 import EventError, PayloadError, payload_parse
 from tests.tp2 import DUID, VISITOR, duid_for, page_view, payload, product_event, slipstream_event
 
@@ -85,6 +86,8 @@ def test_page_view_carries_no_interaction() -> None:
     ("change", "reason"),
     [
         ({"eid": "not-a-uuid"}, "eid is not a UUID"),
+        # An event id is a UUID as a visitor id is (events/identity.py): no braces, no urn.
+        ({"eid": "{0b1f3c52-8e4d-4c55-9f0a-6c1d2e3f4a5b}"}, "eid is not a UUID"),
         ({"duid": ""}, "no shopper id (duid)"),
         ({"aid": "other.myshopify.com"}, "aid does not name this shop"),
         ({"ue_pr": "{broken"}, "ue_pr/ue_px is not valid JSON"),
