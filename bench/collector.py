@@ -19,19 +19,20 @@ import shutil
 import statistics
 import subprocess
 import sys
-import time
-import urllib.request
 import uuid
 from pathlib import Path
 from typing import Any
 
-from bench.common import bench_env, gunicorn_args, running, scratch_var
+from bench.common import bench_env, scratch_var, web_start
+from shopapp.demo.tp2 import payload, product_event
+from shopapp.processes import Processes
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "results"
 SHOP = "bench.myshopify.com"
 PORT = int(os.environ.get("BENCH_PORT", "8917"))
 ROUNDS, SECONDS, CONNECTIONS = 3, 10, 8
+READY_TIMEOUT_S = 120.0
 WRK_LINE = re.compile(r"Requests/sec:\s+([\d.]+)")
 LATENCY = re.compile(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)\s*$", re.M)
 
@@ -55,9 +56,6 @@ def _prepare(env: dict[str, str]) -> str:
 
 
 def _body() -> str:
-    sys.path.insert(0, str(REPO))
-    from tests.tp2 import payload, product_event
-
     events = [
         product_event(
             shop=SHOP,
@@ -89,7 +87,7 @@ def main() -> None:
     if not shutil.which("wrk"):
         sys.exit("wrk is needed: `make bench` installs it (or apt-get install wrk)")
     # Leaving the blocks stops gunicorn, then the Redis started under the scratch var dir.
-    with scratch_var() as var, running() as procs:
+    with scratch_var() as var, Processes() as processes:
         env = _env(var)
         key = _prepare(env)
         script = var / "post.lua"
@@ -99,30 +97,13 @@ def main() -> None:
             'wrk.headers["Content-Type"] = "application/json"\n'
             f'wrk.headers["Origin"] = "https://{SHOP}"\n'
         )
-        procs.append(
-            subprocess.Popen(
-                [sys.executable, *gunicorn_args(PORT)],
-                env=env,
-                cwd=REPO,
-                start_new_session=True,
-            )
-        )
+        web_start(processes, port=PORT, env=env, log_dir=var)
         try:
-            _wait_up(f"http://127.0.0.1:{PORT}/health")
+            processes.wait_ready(timeout=READY_TIMEOUT_S)
             results = _rounds(key, script)
         finally:
             _clean(env)
     _report(results)
-
-
-def _wait_up(url: str) -> None:
-    for _ in range(150):
-        try:
-            with urllib.request.urlopen(url, timeout=1):
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError(f"{url} never answered")
 
 
 def _rounds(key: str, script: Path) -> dict[str, list[dict[str, float]]]:
@@ -131,7 +112,8 @@ def _rounds(key: str, script: Path) -> dict[str, list[dict[str, float]]]:
         "collector": f"{base}/t/{key}/com.snowplowanalytics.snowplow/tp2",
         "baseline": f"{base}/bench/baseline",
     }
-    for url in urls.values():  # warm-up
+    # Warm-up: gunicorn's workers load the app while the first requests wait in the backlog.
+    for url in urls.values():
         subprocess.run(
             ["wrk", "-t1", "-c2", "-d2s", "-s", str(script), url], check=True, capture_output=True
         )

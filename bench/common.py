@@ -1,38 +1,31 @@
-"""What the server benchmarks share: the web tier exactly as docs/operations.md deploys it, a
-scratch var dir, and stopping everything a benchmark started, however it ends."""
+"""What the server benchmarks share: the web tier exactly as docs/operations.md deploys it, and a
+scratch var dir. What a benchmark starts, it starts in a `shopapp.processes.Processes` block,
+which stops all of it however the run ends."""
 
 from __future__ import annotations
 
 import contextlib
 import os
-import signal
-import subprocess
+import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
-from types import FrameType
 
 from shopapp.devredis import local_redis_stop as _devredis_stop
+from shopapp.processes import GUNICORN_READY, Process, Processes, pid_stop, sigterm_raises
 
 REPO = Path(__file__).resolve().parents[1]
 
 
-def gunicorn_args(port: int) -> list[str]:
-    """`python <these>`: 2 sync workers, the deployment of docs/operations.md."""
-    return [
-        "-m",
-        "gunicorn",
-        "shopapp.wsgi:application",
-        "-w",
-        "2",
-        "-k",
-        "sync",
-        "-b",
-        f"127.0.0.1:{port}",
-        "--log-level",
-        "warning",
-    ]
+def web_start(processes: Processes, *, port: int, env: dict[str, str], log_dir: Path) -> Process:
+    """gunicorn on ``port`` with 2 sync workers, the deployment of docs/operations.md, logging to
+    ``log_dir/web.log``; not yet waited for. At gunicorn's default log level, which logs its
+    start-up (the readiness line) and never a request."""
+    command = [sys.executable, "-m", "gunicorn", "shopapp.wsgi:application", "-w", "2"]
+    command += ["-k", "sync", "-b", f"127.0.0.1:{port}", "--log-level", "info"]
+    return processes.start(
+        name="web", command=command, env=env, log_dir=log_dir, ready=GUNICORN_READY, cwd=REPO
+    )
 
 
 def local_redis_stop(var: Path) -> None:
@@ -43,50 +36,7 @@ def local_redis_stop(var: Path) -> None:
     pidfile = var / "redis" / "redis.pid"
     with contextlib.suppress(FileNotFoundError, ValueError):
         pid = int(pidfile.read_text().strip())
-        _pid_stop(pid, name="redis-server")
-
-
-def _pid_stop(pid: int, *, name: str, grace: float = 5.0) -> None:
-    """SIGTERM ``pid`` if it is still a ``name``; SIGKILL it if it outlives ``grace`` seconds."""
-    if not _is(pid, name):
-        return
-    with contextlib.suppress(ProcessLookupError):
-        os.kill(pid, signal.SIGTERM)
-    deadline = time.monotonic() + grace
-    while _is(pid, name):
-        if time.monotonic() >= deadline:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
-            return
-        time.sleep(0.05)
-
-
-def _is(pid: int, name: str) -> bool:
-    # A pid is reused once its process has gone: check it is still the program we mean.
-    try:
-        return name.encode() in Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        return False
-
-
-def processes_stop(procs: list[subprocess.Popen[bytes]], *, grace: float = 30.0) -> None:
-    """Stop each process and its whole group (they are started with ``start_new_session``, so
-    gunicorn's and Celery's forked workers go too): SIGTERM, SIGKILL after ``grace`` seconds."""
-    for proc in procs:
-        if proc.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGTERM)
-    deadline = time.monotonic() + grace
-    for proc in procs:
-        try:
-            proc.wait(timeout=max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-        # A group can outlive its leader (an orphaned pool child): make sure it is gone.
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
+        pid_stop(pid, name="redis-server")
 
 
 @contextlib.contextmanager
@@ -94,31 +44,12 @@ def scratch_var(prefix: str = "slipstream-bench-") -> Iterator[Path]:
     """A temporary var dir for a benchmark's processes. On the way out, whatever happened (an
     error, Ctrl-C, a SIGTERM), the Redis the project started in it is stopped before the
     directory goes: a daemonised redis-server would otherwise outlive its deleted directory."""
-    previous = signal.signal(signal.SIGTERM, _exit_on_sigterm)
-    try:
-        with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
-            var = Path(tmp)
-            try:
-                yield var
-            finally:
-                local_redis_stop(var)
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
-@contextlib.contextmanager
-def running() -> Iterator[list[subprocess.Popen[bytes]]]:
-    """A list for the processes a benchmark starts; every one is stopped on the way out."""
-    procs: list[subprocess.Popen[bytes]] = []
-    try:
-        yield procs
-    finally:
-        processes_stop(procs)
-
-
-def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
-    # SIGTERM's default ends Python without running `finally`: turn it into an exit that does.
-    raise SystemExit(128 + signum)
+    with sigterm_raises(), tempfile.TemporaryDirectory(prefix=prefix) as tmp:
+        var = Path(tmp)
+        try:
+            yield var
+        finally:
+            local_redis_stop(var)
 
 
 def bench_env(var: Path, **extra: str) -> dict[str, str]:

@@ -29,7 +29,9 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from bench.common import bench_env, gunicorn_args, running, scratch_var
+from bench.common import bench_env, scratch_var, web_start
+from shopapp.demo.tp2 import product_event
+from shopapp.processes import CELERY_WORKER_READY, CONSUMER_READY, Processes
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "results"
@@ -38,6 +40,7 @@ PORT = int(os.environ.get("BENCH_PORT", "8918"))
 RATES = [int(r) for r in os.environ.get("BENCH_RATES", "50,100,200,400,600").split(",")]
 STEP_S, SENDERS, USER_PERIOD_S = 10.0, 6, 4.0
 WARMUP_RATE, WARMUP_S = 20, 5.0
+READY_TIMEOUT_S = 120.0
 
 
 def _env(var: Path) -> dict[str, str]:
@@ -49,15 +52,15 @@ def _prepare(env: dict[str, str]) -> dict[str, Any]:
     code = (
         "import django, json; django.setup()\n"
         "from django.core.management import call_command; call_command('migrate', verbosity=0)\n"
-        "from django.conf import settings\n"
         "from shopapp.demo.seed import demo_seed, demo_train\n"
         "from shopapp.recs.services import popular_refresh\n"
+        "from shopapp.redis import redis_url\n"
         "from shopapp.shops.models import Shop\n"
         f"products = demo_seed(shop={SHOP!r}, say=lambda m: None)\n"
         f"demo_train(shop={SHOP!r}, say=lambda m: None)\n"
         f"popular_refresh(shop={SHOP!r})\n"
         f"key = Shop.objects.get(domain={SHOP!r}).tracking_key\n"
-        "print(json.dumps({'key': key, 'redis': settings.REDIS_URL,"
+        "print(json.dumps({'key': key, 'redis': redis_url(),"
         " 'items': [p.item_id for p in products]}))"
     )
     out = subprocess.run(
@@ -70,40 +73,24 @@ def _prepare(env: dict[str, str]) -> dict[str, Any]:
     return prepared
 
 
-def _start(env: dict[str, str], logs: Path, procs: list[subprocess.Popen[bytes]]) -> None:
-    """Start web, consumer and worker, each appended to ``procs`` as soon as it runs."""
-    commands = {
-        "web": gunicorn_args(PORT),
-        "consumer": ["-m", "workers.consumer"],
-        "worker": [
-            "-m",
-            "celery",
-            "-A",
-            "shopapp",
-            "worker",
-            "-Q",
-            "ingest,recommend",
-            "-c",
-            "2",
-            "--without-gossip",
-            "--without-mingle",
-            "--loglevel",
-            "WARNING",
-        ],
-    }
-    for name, args in commands.items():
-        with (logs / f"{name}.log").open("wb") as log:
-            procs.append(
-                subprocess.Popen(
-                    [sys.executable, *args],
-                    env=env,
-                    cwd=REPO,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                    start_new_session=True,
-                )
-            )
-    time.sleep(8)  # gunicorn, the consumer and the worker import Django, torch and mlflow
+def _start(processes: Processes, env: dict[str, str], logs: Path) -> None:
+    """Start web, consumer and worker together, and wait until each has said it is ready."""
+    web_start(processes, port=PORT, env=env, log_dir=logs)
+    processes.start(
+        name="consumer",
+        command=[sys.executable, "-m", "workers.consumer"],
+        env=env,
+        log_dir=logs,
+        ready=CONSUMER_READY,
+        cwd=REPO,
+    )
+    worker = [sys.executable, "-m", "celery", "-A", "shopapp", "worker", "-Q", "ingest,recommend"]
+    # INFO: the level Celery logs its readiness line at.
+    worker += ["-c", "2", "--without-gossip", "--without-mingle", "--loglevel", "INFO"]
+    processes.start(
+        name="worker", command=worker, env=env, log_dir=logs, ready=CELERY_WORKER_READY, cwd=REPO
+    )
+    processes.wait_ready(timeout=READY_TIMEOUT_S)
 
 
 class Watcher(threading.Thread):
@@ -186,9 +173,6 @@ def _send(
 
 
 def _view(user: str, item: str) -> dict[str, str]:
-    sys.path.insert(0, str(REPO))
-    from tests.tp2 import product_event
-
     return product_event(shop=SHOP, item=item, duid=user, dtm=int(time.time() * 1000))
 
 
@@ -216,11 +200,11 @@ def main() -> None:
     rows = []
     # Leaving the blocks stops web, consumer and worker, then the Redis started under the
     # scratch var dir.
-    with scratch_var(prefix="slipstream-fresh-") as var, running() as procs:
+    with scratch_var(prefix="slipstream-fresh-") as var, Processes() as processes:
         env = _env(var)
         prepared = _prepare(env)
         env["REDIS_URL"] = prepared["redis"]  # the one _prepare used (maybe started under var/)
-        _start(env, var, procs)
+        _start(processes, env, var)
         watcher = Watcher(prepared["redis"])
         watcher.start()
         try:

@@ -25,8 +25,7 @@ import torch
 from recommender.build import build
 from recommender.neural import NeuralRecommender
 from recommender.predictor import Recommender
-from recommender.trainer import TrainConfig
-from recommender.types import Interaction
+from recommender.types import Interaction, TrainConfig
 
 ITEMS = int(os.environ.get("BENCH_ITEMS", "25000"))
 HISTORY = 50

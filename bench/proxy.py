@@ -26,7 +26,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.common import bench_env, gunicorn_args, running, scratch_var
+from bench.common import bench_env, scratch_var, web_start
+from shopapp.processes import Processes
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "results"
@@ -35,6 +36,7 @@ PORT = int(os.environ.get("BENCH_PORT", "8919"))
 RATE = float(os.environ.get("BENCH_RATE", "200"))
 ROUNDS, SECONDS, SENDERS, SHOPPERS = 3, 10.0, 8, 500
 TARGET_P99_MS = 15.0
+READY_TIMEOUT_S, WARMUP_S = 120.0, 2.0
 
 
 def _env(var: Path) -> dict[str, str]:
@@ -101,14 +103,14 @@ def _signed_paths(env: dict[str, str], items: list[str]) -> list[str]:
     return list(json.loads(out.stdout.strip().splitlines()[-1]))
 
 
-def _load(paths: list[str]) -> dict[str, list[float]]:
+def _load(paths: list[str], seconds: float = SECONDS) -> dict[str, list[float]]:
     """Open loop: request i goes out at i / RATE seconds whatever the answers; returns the
     server and client times (ms) of the 200 answers, and the count of others."""
     server: list[float] = []
     client: list[float] = []
     failed: list[float] = []
     lock = threading.Lock()
-    total = int(RATE * SECONDS)
+    total = int(RATE * seconds)
     start = time.monotonic() + 0.2
 
     def sender(offset: int) -> None:
@@ -148,22 +150,15 @@ def _pct(values: list[float], q: float) -> float:
 
 def main() -> None:
     # Leaving the blocks stops gunicorn, then the Redis started under the scratch var dir.
-    with scratch_var() as var, running() as procs:
+    with scratch_var() as var, Processes() as processes:
         env = _env(var)
         env.pop("DATABASE_URL", None)  # a scratch SQLite database, like the demo's
         prepared = _prepare(env)
-        with (var / "web.log").open("wb") as log:
-            procs.append(
-                subprocess.Popen(
-                    [sys.executable, *gunicorn_args(PORT)],
-                    env=env,
-                    cwd=REPO,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                    start_new_session=True,
-                )
-            )
-        time.sleep(6)  # gunicorn's workers import Django, torch and mlflow
+        web_start(processes, port=PORT, env=env, log_dir=var).wait_ready(READY_TIMEOUT_S)
+        # Unmeasured: gunicorn's workers load the app, then mlflow and the model, on their first
+        # requests.
+        for paths in (["/bench/proxy-baseline"], _signed_paths(env, prepared["items"])):
+            _load(paths, seconds=WARMUP_S)
         results: dict[str, dict[str, list[float]]] = {
             "proxy": {"server": [], "client": [], "failed": []},
             "baseline": {"server": [], "client": [], "failed": []},

@@ -23,7 +23,7 @@ from bench.common import bench_env, scratch_var
 from recommender.popularity import Popularity, PopularityConfig
 from recommender.predictor import Predictor
 from recommender.synthetic import generate_store
-from tests.tp2 import payload, product_event
+from shopapp.demo.tp2 import payload, product_event
 
 SHOP = "bench.myshopify.com"
 RESULTS = Path(__file__).parent / "results"

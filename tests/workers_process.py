@@ -4,24 +4,21 @@ Each runs in its own process group and is always stopped afterwards."""
 
 from __future__ import annotations
 
-import contextlib
 import os
-import signal
-import subprocess
 import sys
-import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO
+
+from shopapp.processes import CELERY_WORKER_READY, CONSUMER_READY, Process, Processes
 
 REPO = Path(__file__).resolve().parents[1]
 WORKER_ARGS = (
     "-m celery -A shopapp worker --pool prefork --concurrency 1 --without-gossip --without-mingle"
     " --loglevel INFO"
 )
-Process = subprocess.Popen[bytes]
 SQLITE_BUSY_S = 300
+READY_TIMEOUT_S = 60.0
 
 
 def worker_env(*, mlflow_uri: str) -> dict[str, str]:
@@ -58,10 +55,11 @@ def pipeline_processes(*, env: Mapping[str, str], log_dir: Path, queues: str) ->
     """The event-log consumer and a Celery worker consuming `queues`, on empty queues."""
     queues_clear()
     try:
-        with (
-            consumer_process(env=env, log_dir=log_dir),
-            worker_process(env=env, log_dir=log_dir, queues=queues),
-        ):
+        # Both start at once, each importing Django and the tasks; leaving the block stops both.
+        with Processes() as processes:
+            _consumer_start(processes, env=env, log_dir=log_dir)
+            _worker_start(processes, env=env, log_dir=log_dir, queues=queues, name="worker")
+            processes.wait_ready(timeout=READY_TIMEOUT_S)
             yield
     finally:
         queues_clear()
@@ -69,77 +67,49 @@ def pipeline_processes(*, env: Mapping[str, str], log_dir: Path, queues: str) ->
 
 @contextmanager
 def consumer_process(*, env: Mapping[str, str], log_dir: Path) -> Iterator[Process]:
-    with _process(
-        env=env,
-        args=["-m", "workers.consumer"],
-        log_path=log_dir / "consumer.log",
-        ready=b"event-log consumer",
-    ) as proc:
-        yield proc
+    with Processes() as processes:
+        consumer = _consumer_start(processes, env=env, log_dir=log_dir)
+        consumer.wait_ready(timeout=READY_TIMEOUT_S)
+        yield consumer
 
 
 @contextmanager
 def worker_process(
     *, env: Mapping[str, str], log_dir: Path, queues: str, name: str = "worker"
 ) -> Iterator[Process]:
-    args = [*WORKER_ARGS.split(), "-Q", queues, "-n", f"{name}-{os.getpid()}@%h"]
-    with _process(env=env, args=args, log_path=log_dir / f"{name}.log", ready=b" ready.") as proc:
-        yield proc
+    """A worker; `kill()` it to SIGKILL it and its pool children mid-task."""
+    with Processes() as processes:
+        worker = _worker_start(processes, env=env, log_dir=log_dir, queues=queues, name=name)
+        worker.wait_ready(timeout=READY_TIMEOUT_S)
+        yield worker
 
 
-def kill_hard(proc: Process) -> None:
-    """SIGKILL the whole process group: the worker and its pool children die mid-task."""
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait(timeout=10)
-
-
-@contextmanager
-def _process(
-    *, env: Mapping[str, str], args: list[str], log_path: Path, ready: bytes, timeout: float = 60.0
-) -> Iterator[Process]:
-    with open(log_path, "wb") as log:
-        proc = _start(env=env, log=log, args=args)
-        try:
-            _wait_ready(proc, log_path, ready, timeout)
-            yield proc
-        finally:
-            _stop(proc)
-
-
-def _start(*, env: Mapping[str, str], log: IO[bytes], args: list[str]) -> Process:
-    return subprocess.Popen(
-        [sys.executable, *args],
-        cwd=REPO,
+def _consumer_start(processes: Processes, *, env: Mapping[str, str], log_dir: Path) -> Process:
+    return processes.start(
+        name="consumer",
+        command=[sys.executable, "-m", "workers.consumer"],
         env={**os.environ, **env},
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,  # its own process group, so the children die with it
+        log_dir=log_dir,
+        ready=CONSUMER_READY,
+        cwd=REPO,
     )
 
 
-def _wait_ready(proc: Process, log_path: Path, ready: bytes, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"{log_path.stem} exited early:\n{log_path.read_text()[-3000:]}")
-        if ready in log_path.read_bytes():
-            return
-        time.sleep(0.2)
-    raise RuntimeError(f"{log_path.stem} not ready in {timeout}s:\n{log_path.read_text()[-3000:]}")
-
-
-def _stop(proc: Process) -> None:
-    """SIGTERM the group, then SIGKILL whatever of it is left: pool children outlive a leader that
-    died first, so the group is signalled even when the leader has exited."""
-    _signal_group(proc, signal.SIGTERM)
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        proc.wait(timeout=15)
-    _signal_group(proc, signal.SIGKILL)
-    proc.wait(timeout=5)
-
-
-def _signal_group(proc: Process, signum: int) -> None:
-    # A group keeps its leader's id while any member lives (the id is not handed out again until
-    # the group is gone), and every member is ours: the process's children stay in its group.
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signum)
+def _worker_start(
+    processes: Processes, *, env: Mapping[str, str], log_dir: Path, queues: str, name: str
+) -> Process:
+    return processes.start(
+        name=name,
+        command=[
+            sys.executable,
+            *WORKER_ARGS.split(),
+            "-Q",
+            queues,
+            "-n",
+            f"{name}-{os.getpid()}@%h",
+        ],
+        env={**os.environ, **env},
+        log_dir=log_dir,
+        ready=CELERY_WORKER_READY,
+        cwd=REPO,
+    )

@@ -1,70 +1,47 @@
-"""Starting and stopping the demo's processes, each in its own process group.
-
-Stopping signals the whole group, so a prefork worker's children go with it: nothing is left
-running.
-"""
+"""The demo's processes: the web server, a worker on every queue, the event-log consumer and beat,
+each in its own process group (shopapp/processes.py), so stopping them leaves nothing running."""
 
 from __future__ import annotations
 
-import contextlib
-import os
-import signal
-import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
-from dataclasses import dataclass
+from collections.abc import Mapping
 from pathlib import Path
 
+from shopapp.processes import (
+    CELERY_BEAT_READY,
+    CELERY_WORKER_READY,
+    CONSUMER_READY,
+    RUNSERVER_READY,
+    Processes,
+)
 
-@dataclass
-class Child:
-    name: str
-    proc: subprocess.Popen[bytes]
-    log: Path
-
-
-def child_start(*, name: str, args: list[str], env: dict[str, str], log_dir: Path) -> Child:
-    log_dir.mkdir(parents=True, exist_ok=True)
-    log = log_dir / f"{name}.log"
-    with log.open("ab") as out:
-        proc = subprocess.Popen(
-            [sys.executable, *args],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    return Child(name=name, proc=proc, log=log)
+# All four import Django and the tasks at once, on a laptop's cores.
+READY_TIMEOUT_S = 90.0
 
 
-def children_stop(children: list[Child], *, grace: float = 15.0) -> None:
-    for child in children:
-        if child.proc.poll() is None:
-            os.killpg(child.proc.pid, signal.SIGTERM)
-    deadline = time.monotonic() + grace
-    for child in children:
-        try:
-            child.proc.wait(timeout=max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            os.killpg(child.proc.pid, signal.SIGKILL)
-            child.proc.wait()
-        # A group can outlive its leader (an orphaned pool child): make sure it is gone.
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(child.proc.pid, signal.SIGKILL)
-
-
-def wait_http(url: str, *, timeout: float, child: Child) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if child.proc.poll() is not None:
-            raise RuntimeError(f"{child.name} exited; see {child.log}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, OSError):
-            pass
-        time.sleep(0.3)
-    raise RuntimeError(f"{url} did not answer within {timeout:.0f}s; see {child.log}")
+def demo_processes_start(*, port: int, env: Mapping[str, str], log_dir: Path) -> Processes:
+    """Start them together and return once each has said it is ready (their logs are in
+    `log_dir`); if one exits or never gets ready, all are stopped and the error names it."""
+    celery = [sys.executable, "-m", "celery", "-A", "shopapp"]
+    queues = "ingest,recommend,publish,train"
+    commands = {
+        "web": (
+            [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
+            RUNSERVER_READY,
+        ),
+        "worker": (
+            [*celery, "worker", "--concurrency", "2", "-Q", queues, "--loglevel", "INFO"],
+            CELERY_WORKER_READY,
+        ),
+        "consumer": ([sys.executable, "-m", "workers.consumer"], CONSUMER_READY),
+        "beat": ([*celery, "beat", "--loglevel", "INFO"], CELERY_BEAT_READY),
+    }
+    processes = Processes()
+    try:
+        for name, (command, ready) in commands.items():
+            processes.start(name=name, command=command, env=env, log_dir=log_dir, ready=ready)
+        processes.wait_ready(timeout=READY_TIMEOUT_S)
+    except BaseException:
+        processes.stop()
+        raise
+    return processes

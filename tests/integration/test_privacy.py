@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import base64
 import json
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -18,17 +17,21 @@ from django.apps import apps
 from django.conf import settings
 from django.test import Client
 
+from shopapp.events.keys import rejections_key
 from shopapp.events.models import Interaction
 from shopapp.events.services import interactions_import
 from shopapp.privacy.models import DataExport
+from shopapp.processes import wait_until
 from shopapp.recs.store import StoredRecs, recs_write
 from shopapp.redis import get_redis
+from shopapp.rediskeys import family_of, shop_pattern
 from shopapp.shopify.signatures import webhook_sign
 from shopapp.shops.models import WebhookDelivery
 from tests.tp2 import TRANSACTION, payload, product_event, proxy_tp2_path
 from tests.workers_process import consumer_process, queues_clear, worker_env, worker_process
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+WAIT_S = 60  # for the worker to handle what a step sent it
 
 
 @pytest.fixture(autouse=True)
@@ -88,15 +91,6 @@ def _rejected_with_email_in_base64(shop: str, ids: dict[str, str]) -> dict[str, 
         }
     )
     return event
-
-
-def _wait(condition: Callable[[], bool], what: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def _webhook(topic: str, shop: str, body: dict[str, Any], path: str = "/webhooks/compliance"):
@@ -161,6 +155,22 @@ def _redis_text() -> str:
     return "\n".join(chunks)
 
 
+def _undeclared_keys(shop: str) -> list[str]:
+    """The shop's keys that no declared family accounts for, or that outlive what it declares:
+    what redaction, which works from the declarations, could miss."""
+    r = get_redis()
+    wrong = []
+    for key in r.scan_iter(match=shop_pattern(shop), count=1000):
+        family, ttl = family_of(key), r.ttl(key)
+        if family is None:
+            wrong.append(f"{key}: of no declared family (shopapp/*/keys.py)")
+        elif family.expires and ttl == -1:
+            wrong.append(f"{key}: {family.format} expires, this key never does")
+        elif family.ttl_s is not None and ttl > family.ttl_s:
+            wrong.append(f"{key}: lives {ttl} s, {family.format} at most {family.ttl_s} s")
+    return wrong
+
+
 def _track(shop: str, key: str, ids: dict[str, str]) -> None:
     """The customer browses anonymously, logs in and browses on (the visitor id is linked to
     them), sends one malformed event (kept as a rejection), and another customer browses too.
@@ -197,7 +207,11 @@ def test_customer_redact_leaves_no_trace_and_shop_redact_leaves_nothing(
         worker_process(env=env, log_dir=tmp_path, queues="ingest,recommend"),
     ):
         _track(shop, tracking_key, ids)
-        _wait(lambda: Interaction.objects.filter(shop__domain=shop).count() == 6, "ingest")
+        wait_until(
+            lambda: Interaction.objects.filter(shop__domain=shop).count() == 6,
+            what="ingest",
+            timeout=WAIT_S,
+        )
         # The merchant's import of an older export, keyed by the customer's email (any case).
         interactions_import(
             shop=shop,
@@ -228,7 +242,7 @@ def test_customer_redact_leaves_no_trace_and_shop_redact_leaves_nothing(
             },
             path="/webhooks",
         )
-        _wait(_handled(shop, "orders/create"), "the order")
+        wait_until(_handled(shop, "orders/create"), what="the order", timeout=WAIT_S)
         r = get_redis()
         for user in (f"c:{ids['customer']}", f"v:{ids['visitor']}", f"c:{ids['other']}"):
             recs_write(
@@ -252,7 +266,9 @@ def test_customer_redact_leaves_no_trace_and_shop_redact_leaves_nothing(
                 "data_request": {"id": 77},
             },
         )
-        _wait(_handled(shop, "customers/data_request"), "the data request")
+        wait_until(
+            _handled(shop, "customers/data_request"), what="the data request", timeout=WAIT_S
+        )
         export = DataExport.objects.get(shop__domain=shop, customer_id=ids["customer"]).data
         customer, visitor = f"c:{ids['customer']}", f"v:{ids['visitor']}"
         guest = f"v:{ids['guest_visitor']}"
@@ -276,7 +292,7 @@ def test_customer_redact_leaves_no_trace_and_shop_redact_leaves_nothing(
         for where in (_postgres_text(), _redis_text()):
             assert ids["customer"] in where and ids["visitor"] in where
         assert ids["email"] in _postgres_text()  # the import and the failed delivery
-        kept_rejections = r.lrange(f"ss:{shop}:bad", 0, -1)
+        kept_rejections = r.lrange(rejections_key(shop), 0, -1)
         assert any(ids["visitor"] in row for row in kept_rejections)  # the "bad id!" event
         hidden = _rejected_with_email_in_base64(shop, ids)["cx"]
         assert sum(hidden in row for row in kept_rejections) == 1
@@ -294,6 +310,8 @@ def test_customer_redact_leaves_no_trace_and_shop_redact_leaves_nothing(
             )
         )
         assert len(guest_events) == 1
+        # Every key the whole flow wrote is of a declared family, as long-lived as it says.
+        assert _undeclared_keys(shop) == []
 
         # customers/redact
         _webhook(
@@ -306,8 +324,12 @@ def test_customer_redact_leaves_no_trace_and_shop_redact_leaves_nothing(
                 "orders_to_redact": [9001, int(ids["order"])],
             },
         )
-        _wait(_handled(shop, "customers/redact"), "the redaction")
-        _wait(lambda: r.llen("ingest") == 0 and r.llen("recommend") == 0, "idle queues")
+        wait_until(_handled(shop, "customers/redact"), what="the redaction", timeout=WAIT_S)
+        wait_until(
+            lambda: r.llen("ingest") == 0 and r.llen("recommend") == 0,
+            what="idle queues",
+            timeout=WAIT_S,
+        )
 
         pg, rd = _postgres_text(), _redis_text()
         traces = (ids["customer"], ids["visitor"], ids["guest_visitor"], ids["email"], hidden)
@@ -323,9 +345,13 @@ def test_customer_redact_leaves_no_trace_and_shop_redact_leaves_nothing(
 
         # app/uninstalled, then shop/redact 48 hours later: nothing of the shop remains.
         _webhook("app/uninstalled", shop, {"id": 1, "myshopify_domain": shop}, path="/webhooks")
-        _wait(_handled(shop, "app/uninstalled"), "the uninstall")
+        wait_until(_handled(shop, "app/uninstalled"), what="the uninstall", timeout=WAIT_S)
         _webhook("shop/redact", shop, {"shop_id": 1, "shop_domain": shop})
-        _wait(lambda: not WebhookDelivery.objects.filter(shop_domain=shop).exists(), "shop/redact")
+        wait_until(
+            lambda: not WebhookDelivery.objects.filter(shop_domain=shop).exists(),
+            what="shop/redact",
+            timeout=WAIT_S,
+        )
 
     assert shop not in _postgres_text()
     assert shop not in _redis_text()

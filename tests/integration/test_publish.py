@@ -15,6 +15,7 @@ from django.test import Client
 from recommender import registry
 from recommender.popularity import Popularity, PopularityConfig
 from recommender.types import Interaction as Seen
+from shopapp.processes import wait_until
 from shopapp.recs.metaobjects import metaobject_handle
 from shopapp.recs.store import recs_read
 from shopapp.redis import get_redis
@@ -65,12 +66,14 @@ def test_throttled_upserts_all_arrive_once(installed: str, fake: FakeShopify, tm
         )
         assert response.status_code == 200
 
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline and (
-            len(fake.entries(installed)) < len(CUSTOMERS)
-            or len(fake.customer_metafields(installed)) < len(CUSTOMERS)
-        ):
-            time.sleep(0.2)
+        wait_until(
+            lambda: (
+                len(fake.entries(installed)) >= len(CUSTOMERS)
+                and len(fake.customer_metafields(installed)) >= len(CUSTOMERS)
+            ),
+            what="every customer's entry and metafield",
+            timeout=90,
+        )
         time.sleep(1.0)  # anything still in flight would land now
 
     entries = fake.entries(installed)

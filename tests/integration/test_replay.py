@@ -19,6 +19,7 @@ from django.test import Client
 from shopapp.events.models import Interaction
 from shopapp.events.trending import trending_totals
 from shopapp.events.window import window_key, window_read
+from shopapp.processes import wait_until
 from shopapp.redis import get_redis
 from tests.conftest import SHARED_DATA
 from tests.replay import (
@@ -29,18 +30,13 @@ from tests.replay import (
     tp2_bodies,
     yoochoose_clicks,
 )
-from tests.workers_process import (
-    consumer_process,
-    kill_hard,
-    queues_clear,
-    worker_env,
-    worker_process,
-)
+from tests.workers_process import consumer_process, queues_clear, worker_env, worker_process
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 WINDOW_S, MAX_EVENTS = 300, 50  # the shop defaults
 HELD = 40  # tracker requests sent while the first worker's task is held (the tracker resends 20)
 VISIBILITY_S = 5  # a task whose worker died is delivered again after this long (production: 600)
+POLL_S = 0.5  # the waits count the whole history: not more often, beside a busy worker
 INGEST_LOG = re.compile(rb"Task slipstream\.ingest\.events\[([0-9a-f-]+)\] (received|succeeded)")
 
 
@@ -71,15 +67,6 @@ def _post_all(bodies: list[bytes], key: str, client: Client | None = None) -> No
             f"/t/{key}/com.snowplowanalytics.snowplow/tp2", body, content_type="application/json"
         )
         assert response.status_code == 200, response.content
-
-
-def _wait(condition: Callable[[], bool], what: str, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.5)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def _trending_total(shop: str, clicks: list[Click]) -> float:
@@ -150,7 +137,12 @@ def test_replayed_clickstream_leaves_exactly_the_windows_computed_offline(
         worker_process(env=env, log_dir=tmp_path, queues="ingest"),
     ):
         _post_all(list(tp2_bodies(shop, clicks, per_request=25)), tracking_key)
-        _wait(_settled(shop, len(clicks)), "the replay to be ingested", timeout=240)
+        wait_until(
+            _settled(shop, len(clicks)),
+            what="the replay to be ingested",
+            timeout=240,
+            interval=POLL_S,
+        )
     assert _windows(shop, sorted(expected)) == expected
     assert Interaction.objects.filter(shop__domain=shop).count() == len(clicks)
     assert _trending_total(shop, clicks) == len(clicks)  # every view counted once
@@ -175,18 +167,38 @@ def test_a_worker_killed_mid_replay_and_resent_batches_change_nothing(
             _post_all(bodies[:HELD], tracking_key, client)
             # The worker's own evidence of a task in progress: windows written, and the task now
             # waits at the history, which it cannot write while it is held.
-            _wait(lambda: _half_done(shop), "an ingest task to write its windows", timeout=60)
-            kill_hard(first)  # in the middle of its work: windows written, history not
+            wait_until(
+                lambda: _half_done(shop),
+                what="an ingest task to write its windows",
+                timeout=60,
+                interval=POLL_S,
+            )
+            first.kill()  # in the middle of its work: windows written, history not
             in_history = Interaction.objects.filter(shop__domain=shop).count()
         # The kill must have cut a task short, or this test would prove nothing about redelivery.
         cut = _tasks(first_log, b"received") - _tasks(first_log, b"succeeded")
         assert cut and in_history == 0, (in_history, first_log.read_text()[-2000:])
         _post_all(bodies[HELD - 20 :], tracking_key, client)  # the tracker resends 20
-        _wait(_visible_again, "the cut task to be past the visibility timeout", timeout=60)
+        wait_until(
+            _visible_again,
+            what="the cut task to be past the visibility timeout",
+            timeout=60,
+            interval=POLL_S,
+        )
         with worker_process(env=env, log_dir=tmp_path, queues="ingest", name="second"):
-            _wait(_settled(shop, len(clicks)), "the replay to be ingested", timeout=300)
+            wait_until(
+                _settled(shop, len(clicks)),
+                what="the replay to be ingested",
+                timeout=300,
+                interval=POLL_S,
+            )
             # Taken back from the dead worker as this one starts, the cut task runs here in full.
-            _wait(_finished(second_log, cut), "the cut task to be redelivered", timeout=120)
+            wait_until(
+                _finished(second_log, cut),
+                what="the cut task to be redelivered",
+                timeout=120,
+                interval=POLL_S,
+            )
     assert _windows(shop, sorted(expected)) == expected
     assert Interaction.objects.filter(shop__domain=shop).count() == len(clicks)
     assert _trending_total(shop, clicks) == len(clicks)  # every view counted once

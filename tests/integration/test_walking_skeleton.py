@@ -5,7 +5,6 @@ signed app-proxy GET returns them."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
@@ -20,13 +19,14 @@ from recommender.popularity import Popularity, PopularityConfig
 from recommender.types import Interaction as Seen
 from shopapp.events.models import Interaction
 from shopapp.events.window import window_read
+from shopapp.processes import wait_until
 from shopapp.recs.services import products_upsert
 from shopapp.redis import get_redis
 from shopapp.shopify.signatures import app_proxy_sign
 from shopapp.shops.models import ShopSettings
 from tests.tp2 import duid_for
 from tests.workers_process import pipeline_processes, worker_env
-from workers.tasks import refresh_popular_lists
+from workers.tasks import popular_refresh_all
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -78,8 +78,10 @@ def _track_two_product_views(endpoint: str, shop: str) -> None:
 
 
 def _poll_proxy(shop: str, visitor: str, timeout: float = 45.0) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    """The app proxy's first answer for `visitor` with recommendations in it."""
+    answers: list[dict[str, Any]] = []
+
+    def served() -> bool:
         query = app_proxy_sign(
             params={
                 "shop": shop,
@@ -89,11 +91,11 @@ def _poll_proxy(shop: str, visitor: str, timeout: float = 45.0) -> dict[str, Any
             },
             secret=settings.SHOPIFY_API_SECRET,
         )
-        body: dict[str, Any] = Client().get(f"/proxy/recommendations?{query}").json()
-        if body["items"]:
-            return body
-        time.sleep(0.2)
-    raise AssertionError("no recommendations reached the app proxy in time")
+        answers.append(Client().get(f"/proxy/recommendations?{query}").json())
+        return bool(answers[-1]["items"])
+
+    wait_until(served, what="recommendations to reach the app proxy", timeout=timeout)
+    return answers[-1]
 
 
 def test_tracker_event_becomes_a_recommendation_served_by_the_app_proxy(
@@ -120,7 +122,7 @@ def test_tracker_event_becomes_a_recommendation_served_by_the_app_proxy(
     with pipeline_processes(env=env, log_dir=tmp_path, queues="ingest,recommend"):
         _track_two_product_views(f"{live_server.url}/t/{tracking_key}", shop)
         body = _poll_proxy(shop, duid_for("visitor-1"))
-        refresh_popular_lists.delay()  # what beat runs every minute
+        popular_refresh_all.delay()  # what beat runs every minute
         newcomer = _poll_proxy(shop, duid_for("first-visit"))
 
     # The two viewed products and the out-of-stock one are excluded; the rest by popularity.
