@@ -10,11 +10,15 @@ STAMP := $(VENV)/.installed
 # The settings default to production and refuse to start without its secrets; the demo, the tests
 # and the benchmarks opt in to the development configuration (and its local-only defaults).
 demo test test-fast bench: export SLIPSTREAM_ENV := development
+# The demo app (and with it `manage.py demo`) is installed only while SLIPSTREAM_DEMO is on.
+demo: export SLIPSTREAM_DEMO := true
 
 NODE_STAMPS := tools/theme-check/node_modules/.installed web_pixel/node_modules/.installed \
-  tests/browser/snowplow_js/node_modules/.installed
-# Shopify's Admin API schema, which the tests validate every GraphQL document against.
-ADMIN_SCHEMA := .cache/shopify/admin_2026-10.json.gz
+  tests/browser/snowplow_js/node_modules/.installed tools/eslint/node_modules/.installed
+# Shopify's Admin API schema, which the tests validate every GraphQL document against, for the
+# version pinned in shopapp/shopify/api.py (the one place that names it).
+ADMIN_API_VERSION := $(shell sed -n 's/^ADMIN_API_VERSION = "\(.*\)"$$/\1/p' shopapp/shopify/api.py)
+ADMIN_SCHEMA := .cache/shopify/admin_$(ADMIN_API_VERSION).json.gz
 
 # Idempotent: reinstalls only when the dependency files change.
 install: $(STAMP) $(NODE_STAMPS)
@@ -25,7 +29,7 @@ $(STAMP): pyproject.toml requirements/lock.txt
 	$(PY) -m pip install --quiet -c requirements/lock.txt -e '.[dev]'
 	@touch $(STAMP)
 
-# Node is only for checking the storefront code (Theme Check, the web pixel's tests).
+# Node is only for checking the storefront code (Theme Check, ESLint, the web pixel's tests).
 %/node_modules/.installed: %/package-lock.json
 	npm ci --silent --no-audit --no-fund --prefix $*
 	@touch $@
@@ -36,6 +40,7 @@ lint: install
 	$(VENV)/bin/mypy .
 	$(VENV)/bin/lint-imports
 	node tools/theme-check/run.mjs theme_extension
+	tools/eslint/node_modules/.bin/eslint --max-warnings 0 .
 
 $(ADMIN_SCHEMA): tools/shopify-schema/fetch.sh
 	bash tools/shopify-schema/fetch.sh $@

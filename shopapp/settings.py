@@ -4,6 +4,9 @@ They fail closed: SLIPSTREAM_ENV defaults to production, where every secret is r
 the tests and the benchmarks opt in to development (Makefile, pyproject.toml), which runs on
 embedded defaults: SQLite and MLflow under `var/`, a Redis the project starts itself, and published
 development secrets, which are refused unless SHOPIFY_APP_URL is a loopback address.
+
+Importing them does nothing but read: `var/` is made by what first writes there, and the local
+Redis is started by the first process that needs one (shopapp/redis.py:redis_url).
 """
 
 from __future__ import annotations
@@ -25,7 +28,6 @@ if _ENV not in ("production", "development"):
     raise ImproperlyConfigured(f"SLIPSTREAM_ENV must be production or development, not {_ENV!r}.")
 PRODUCTION = _ENV == "production"
 VAR_DIR = Path(env.str("SLIPSTREAM_VAR_DIR", default=str(BASE_DIR / "var")))
-VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 # Where Shopify sends merchants back to (the app's own public origin, https in production).
 SHOPIFY_APP_URL = env.str("SHOPIFY_APP_URL", default="" if PRODUCTION else "http://127.0.0.1:8000")
@@ -139,19 +141,40 @@ INSTALLED_APPS = [
     "shopapp.recs",
     "shopapp.privacy",
     "shopapp.web",
-    "shopapp.demo",
 ]
 
 MIDDLEWARE = [
     "shopapp.web.timing.ServerTimingMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.common.CommonMiddleware",
-    # Does nothing unless the demo is on: then its stand-in admin may frame the app's pages.
-    "shopapp.demo.middleware.demo_admin_frame",
 ]
 
-# Overridden only by bench/collector.py, to serve its baseline view beside the real ones.
+# Overridden only by the benchmarks that serve a baseline view beside the real ones
+# (bench/collector.py and bench/proxy.py: bench.urls).
 ROOT_URLCONF = env.str("DJANGO_ROOT_URLCONF", default="shopapp.urls")
+
+# The demo (shopapp/demo/: `manage.py demo`, its storefront, its signing stand-in for the app proxy
+# and its stand-in admin) is installed only while SLIPSTREAM_DEMO is on: `make demo` sets it for
+# `manage.py demo`, which sets it for the processes it starts. What it changes is named once, here;
+# the tests that exercise the demo install the same (tests/conftest.py:demo_app, and the browser
+# tests' live server), the others run without it.
+DEMO = env.bool("SLIPSTREAM_DEMO", default=False)
+DEMO_SETTINGS: dict[str, Any] = {
+    "INSTALLED_APPS": [*INSTALLED_APPS, "shopapp.demo"],
+    # Lets its stand-in admin frame the app's pages (and hands them its token hook).
+    "MIDDLEWARE": [*MIDDLEWARE, "shopapp.demo.middleware.demo_admin_frame"],
+    # The app's URLs and the demo's.
+    "ROOT_URLCONF": "shopapp.demo.urls",
+}
+if DEMO and not LOCAL:
+    raise ImproperlyConfigured(
+        "SLIPSTREAM_DEMO is for `make demo` only: refused in production and when SHOPIFY_APP_URL "
+        "is not a loopback address."
+    )
+if DEMO:
+    INSTALLED_APPS, MIDDLEWARE, ROOT_URLCONF = (
+        DEMO_SETTINGS[name] for name in ("INSTALLED_APPS", "MIDDLEWARE", "ROOT_URLCONF")
+    )
 WSGI_APPLICATION = "shopapp.wsgi.application"
 TEMPLATES = [
     {
@@ -165,7 +188,9 @@ TEMPLATES = [
 DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'slipstream.sqlite3'}")
 }
-if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Django's, making the file's folder on first connect (var/ does not exist in a fresh clone).
+    DATABASES["default"]["ENGINE"] = "shopapp.sqlite3"
     # A file, not pytest-django's in-memory default: integration tests share it with a worker.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -205,9 +230,10 @@ if TRUSTED_PROXY_HOPS < 1:
 
 # The demo store's money format (Shopify's shop.money_format), used by its Liquid rendering.
 DEMO_MONEY_FORMAT = "${{amount}}"
-# The demo (its storefront, and its stand-in for Shopify's app proxy, which signs whatever a browser
-# asks it to): only `manage.py demo` turns it on, for the processes it starts, and they sign and
-# verify with the demo's own random secret (made once per var dir), never the app's.
+# The demo's storefront, and its stand-in for Shopify's app proxy, which signs whatever a browser
+# asks it to: only `manage.py demo` turns them on, with SLIPSTREAM_DEMO, for the processes it
+# starts, and they sign and verify with the demo's own random secret (made once per var dir), never
+# the app's.
 DEMO_APP_PROXY = env.bool("SLIPSTREAM_DEMO_APP_PROXY", default=False)
 DEMO_APP_PROXY_SECRET_FILE = VAR_DIR / "demo-secret"
 DEMO_APP_PROXY_SECRET = ""
@@ -227,15 +253,17 @@ if DEMO_APP_PROXY:
             "process's SHOPIFY_API_SECRET (and SHOPIFY_API_SECRET_OLD unset). Run the demo with "
             "`make demo`."
         )
+    if not DEMO:
+        raise ImproperlyConfigured(
+            "SLIPSTREAM_DEMO_APP_PROXY serves the demo, which SLIPSTREAM_DEMO installs: "
+            "`manage.py demo` sets both for its processes. Run the demo with `make demo`."
+        )
 
-_redis_url: str = env.str("REDIS_URL", default="")
-if not _redis_url:
-    if PRODUCTION:
-        raise ImproperlyConfigured("REDIS_URL is required when SLIPSTREAM_ENV=production.")
-    from shopapp.devredis import local_redis_url
-
-    _redis_url = local_redis_url(VAR_DIR)
-REDIS_URL = _redis_url
+# Empty in development means the project's own Redis (shopapp/devredis.py), which the first process
+# to need one starts: shopapp/redis.py:redis_url, Celery's broker in shopapp/celery.py.
+REDIS_URL: str = env.str("REDIS_URL", default="")
+if PRODUCTION and not REDIS_URL:
+    raise ImproperlyConfigured("REDIS_URL is required when SLIPSTREAM_ENV=production.")
 
 MLFLOW_TRACKING_URI = env.str(
     "MLFLOW_TRACKING_URI", default=f"sqlite:///{VAR_DIR / 'mlflow' / 'mlflow.db'}"
@@ -245,11 +273,9 @@ MLFLOW_TRACKING_URI = env.str(
 MLFLOW_ARTIFACT_ROOT = env.str(
     "MLFLOW_ARTIFACT_ROOT", default=str(VAR_DIR / "mlflow" / "artifacts")
 )
-if MLFLOW_TRACKING_URI.startswith("sqlite:///"):
-    (VAR_DIR / "mlflow").mkdir(parents=True, exist_ok=True)
 
 # Celery: one queue per stage so a slow stage never blocks ingestion (docs/operations.md).
-CELERY_BROKER_URL = REDIS_URL
+CELERY_BROKER_URL = REDIS_URL  # empty: the project's own Redis, resolved by shopapp/celery.py
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -266,12 +292,12 @@ CELERY_TASK_ROUTES = {
     "slipstream.train.*": {"queue": "train"},
 }
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
-    "popular-lists": {"task": "slipstream.recommend.popular", "schedule": 60.0},
-    "trending-lists": {"task": "slipstream.recommend.trending", "schedule": 60.0},
-    "covisitation": {"task": "slipstream.train.covisit", "schedule": 6 * 3600.0},
-    "retraining": {"task": "slipstream.train.retrain", "schedule": 24 * 3600.0},
+    "popular-lists": {"task": "slipstream.recommend.popular_refresh_all", "schedule": 60.0},
+    "trending-lists": {"task": "slipstream.recommend.trending_refresh_all", "schedule": 60.0},
+    "covisitation": {"task": "slipstream.train.covisit_refresh_all", "schedule": 6 * 3600.0},
+    "retraining": {"task": "slipstream.train.models_retrain", "schedule": 24 * 3600.0},
     "metaobjects-cleanup": {
-        "task": "slipstream.publish.metaobjects_cleanup",
+        "task": "slipstream.publish.metaobjects_cleanup_all",
         "schedule": 24 * 3600.0,
     },
     # Expiring offline tokens live an hour: refresh the ones due within the next 20 minutes.
@@ -282,9 +308,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "slipstream.train.interactions_expire",
         "schedule": 24 * 3600.0,
     },
-    "catalog-sync": {"task": "slipstream.publish.catalog_sync_all", "schedule": 24 * 3600.0},
+    "catalog-sync": {"task": "slipstream.publish.shop_setup_all", "schedule": 24 * 3600.0},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+CELERY_BEAT_SCHEDULER = "shopapp.celery:VarDirScheduler"  # makes var/ before it writes there
 
 LOGGING = {
     "version": 1,

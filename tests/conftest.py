@@ -14,7 +14,7 @@ import redis
 from django.conf import settings
 
 from shopapp import celery_app
-from shopapp.redis import get_redis
+from shopapp.redis import get_redis, redis_url
 
 if TYPE_CHECKING:
     from tests.fakeshopify import FakeShopify
@@ -25,7 +25,8 @@ TEST_REDIS_DB = 15
 
 
 def _test_redis_url() -> str:
-    base = redis.connection.parse_url(settings.REDIS_URL)
+    # Without a REDIS_URL, the project's own Redis: started here, unless one already runs.
+    base = redis.connection.parse_url(redis_url())
     return f"redis://{base.get('host', '127.0.0.1')}:{base.get('port', 6379)}/{TEST_REDIS_DB}"
 
 
@@ -42,12 +43,21 @@ def _isolated_redis() -> Iterator[str]:
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """The project's own Redis (shopapp/devredis.py, started when the settings load without a
+    """The project's own Redis (shopapp/devredis.py, started by `_isolated_redis` when there is no
     REDIS_URL) stops with the session that started it; one already running, a demo's say, stays."""
     from shopapp.devredis import local_redis_started_here, local_redis_stop
 
     if local_redis_started_here(settings.VAR_DIR):
         local_redis_stop(settings.VAR_DIR)
+
+
+@pytest.fixture
+def demo_app(settings: Any) -> None:
+    """The demo installed for this test, as SLIPSTREAM_DEMO installs it for `manage.py demo` and
+    its processes (shopapp/settings.py:DEMO_SETTINGS); the session runs without it, as production
+    does. Through `settings`, so the test's own overrides unwind in order with these."""
+    for name, value in settings.DEMO_SETTINGS.items():
+        setattr(settings, name, value)
 
 
 @pytest.fixture

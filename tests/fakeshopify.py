@@ -7,11 +7,12 @@ HS256 session token for this app and this shop, in date) and its token types, fo
 refresh token (rotated: each one works once), and for the code grant the code (once, for its shop).
 Expiring offline tokens (`expiring=1`) live an hour; refresh tokens 90 days, as Shopify's do.
 
-`/admin/api/2026-10/graphql.json` executes each document against Shopify's published Admin schema
-(an invalid one is refused as Shopify refuses it: HTTP 200 with `errors`), answers only to a live
-access token of that shop, meters a per-shop leaky bucket and reports it in `extensions.cost`
-(THROTTLED when it is empty), and keeps metaobjects, metaobject definitions, customers' metafields,
-metafield definitions, web pixels and a product catalogue in memory. A token carries the scopes it
+`/admin/api/<version>/graphql.json`, for the version pinned in shopapp/shopify/api.py, executes each
+document against Shopify's published Admin schema (an invalid one is refused as Shopify refuses
+it: HTTP 200 with `errors`), answers only to a live access token of that shop, meters a per-shop
+leaky bucket and reports it in `extensions.cost` (THROTTLED when it is empty), and keeps
+metaobjects, metaobject definitions, customers' metafields, metafield definitions, web pixels and
+a product catalogue in memory. A token carries the scopes it
 was granted (shopify.app.toml's, unless a test withdraws one); what touches customers without
 `write_customers` (or `read_customers` to read) is refused with ACCESS_DENIED, as Shopify refuses
 it. `$app` namespaces resolve to `app--<app id>`, as Shopify resolves them. Bulk queries complete
@@ -34,10 +35,13 @@ import jwt
 from graphql import OperationDefinitionNode, graphql_sync, parse, validate
 from graphql.error import GraphQLError
 
+from shopapp.shopify.api import ADMIN_API_VERSION
 from shopapp.shopify.appconfig import app_scopes
 from shopapp.shopify.cost import requested_cost
 from shopapp.shopify.schema import admin_schema
 
+# The pinned version's endpoint only, as Shopify serves each version at its own path.
+GRAPHQL_PATH = f"/admin/api/{ADMIN_API_VERSION}/graphql.json"
 ACCESS_TTL_S = 3600
 REFRESH_TTL_S = 90 * 24 * 3600
 TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
@@ -738,7 +742,7 @@ def _handler(fake: FakeShopify) -> type[BaseHTTPRequestHandler]:
             shop = (self.headers.get("Host") or "").split(":")[0]
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length)
-            if self.path == "/admin/api/2026-10/graphql.json":
+            if self.path == GRAPHQL_PATH:
                 try:
                     body = json.loads(raw or b"{}")
                 except ValueError:

@@ -6,6 +6,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from django.conf import settings as django_settings
+from django.test import override_settings
+from pytest_django.live_server_helper import LiveServer
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 # Without the background-networking flags Chromium keeps dialling Google on this closed network.
@@ -18,6 +21,22 @@ ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+
+
+@pytest.fixture(scope="package")
+def live_server(request: pytest.FixtureRequest) -> Iterator[LiveServer]:
+    """pytest-django's live server, for these tests only, with the demo installed (as
+    SLIPSTREAM_DEMO installs it: shopapp/settings.py:DEMO_SETTINGS) from before the server loads
+    its middleware until the last of them; the rest of the session runs without the demo."""
+    addr = (
+        request.config.getvalue("liveserver")
+        or os.getenv("DJANGO_LIVE_TEST_SERVER_ADDRESS")
+        or "localhost"
+    )
+    with override_settings(**django_settings.DEMO_SETTINGS):
+        server = LiveServer(addr)
+        yield server
+        server.stop()
 
 
 @pytest.fixture(autouse=True)

@@ -1,6 +1,7 @@
-"""The demo's stand-in admin (shopapp/demo/admin.py) and its catalogue images: off unless
-`manage.py demo` turns the demo on; then session tokens the real dashboard accepts, signed with
-the demo's own secret only, and the app's pages frameable by the stand-in."""
+"""The demo's stand-in admin (shopapp/demo/admin.py) and its catalogue images: not routed unless
+the demo is installed (SLIPSTREAM_DEMO), off unless `manage.py demo` turns the demo on; then
+session tokens the real dashboard accepts, signed with the demo's own secret only, and the app's
+pages frameable by the stand-in."""
 
 from __future__ import annotations
 
@@ -28,8 +29,8 @@ SHOPIFY_CSP = f"frame-ancestors https://{DEMO_SHOP} https://admin.shopify.com;"
 
 
 @pytest.fixture
-def demo_on(settings: Any) -> None:
-    """As in the demo's processes: the demo on, its own secret the app's."""
+def demo_on(demo_app: None, settings: Any) -> None:
+    """As in the demo's processes: the demo installed and on, its own secret the app's."""
     settings.DEMO_APP_PROXY, settings.DEMO_APP_PROXY_SECRET = True, DEMO_SECRET
     settings.SHOPIFY_API_SECRET = DEMO_SECRET
 
@@ -39,14 +40,21 @@ def _app_url(path: str, token: str) -> str:
     return f"{path}?{urlencode(query)}"
 
 
+@pytest.mark.parametrize("installed", [False, True], ids=["without-the-demo", "demo-without-proxy"])
 @pytest.mark.parametrize(
     "path", ["/demo/admin/", "/demo/admin/settings", "/demo/admin/token", "/demo/images/1.svg"]
 )
-def test_the_stand_in_admin_and_the_images_are_off_by_default(path: str) -> None:
+def test_the_stand_in_admin_and_the_images_are_off_by_default(
+    request: pytest.FixtureRequest, path: str, installed: bool
+) -> None:
+    if installed:
+        request.getfixturevalue("demo_app")
     assert Client().get(path).status_code == 404
 
 
-def test_no_token_is_minted_while_the_demo_is_off_or_has_no_secret(settings: Any) -> None:
+def test_no_token_is_minted_while_the_demo_is_off_or_has_no_secret(
+    demo_app: None, settings: Any
+) -> None:
     with pytest.raises(DemoOff):
         demo_session_token(shop=DEMO_SHOP)
     settings.DEMO_APP_PROXY, settings.DEMO_APP_PROXY_SECRET = True, ""
@@ -103,7 +111,12 @@ def test_the_demo_shop_opens_the_dashboard_without_a_token_exchange(demo_on: Non
 
 
 @pytest.mark.django_db
-def test_off_the_demo_the_apps_pages_keep_shopifys_policy_and_no_hook(settings: Any) -> None:
+@pytest.mark.parametrize("installed", [False, True], ids=["without-the-demo", "demo-without-proxy"])
+def test_off_the_demo_the_apps_pages_keep_shopifys_policy_and_no_hook(
+    request: pytest.FixtureRequest, settings: Any, installed: bool
+) -> None:
+    if installed:
+        request.getfixturevalue("demo_app")
     demo_shop_install(shop=DEMO_SHOP)
     token = session_token(
         DEMO_SHOP, secret=settings.SHOPIFY_API_SECRET, aud=settings.SHOPIFY_API_KEY

@@ -1,10 +1,8 @@
 from __future__ import annotations
 
 import json
-import os
 import stat
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -12,21 +10,8 @@ import pytest
 
 from shopapp.demo.management.commands.demo import Command as DemoCommand
 from shopapp.demo.secret import demo_secret_get
+from tests.shopapp.settings_process import python_run
 
-REPO = Path(__file__).resolve().parents[2]
-SECRETS = (
-    "DJANGO_SECRET_KEY",
-    "SHOPIFY_API_KEY",
-    "SHOPIFY_API_SECRET",
-    "SHOPIFY_TOKEN_KEYS",
-    "REDIS_URL",
-    "SHOPIFY_ORIGIN_OVERRIDE",
-    "SLIPSTREAM_ENV",
-    "SHOPIFY_APP_URL",
-    "SLIPSTREAM_DEMO_APP_PROXY",
-    "DJANGO_DEBUG",
-    "DJANGO_ALLOWED_HOSTS",
-)
 PRODUCTION = {
     "SLIPSTREAM_ENV": "production",
     "DJANGO_SECRET_KEY": "k" * 50,
@@ -53,20 +38,7 @@ READ = (
 def _start(env: dict[str, str], tmp_path: Path, *names: str) -> subprocess.CompletedProcess[str]:
     """Start Django in a fresh process with `env` only (plus PATH and the like), printing the
     settings `names` as JSON."""
-    base = {k: v for k, v in os.environ.items() if k not in SECRETS}
-    return subprocess.run(
-        [sys.executable, "-c", READ, *names],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={
-            **base,
-            "DJANGO_SETTINGS_MODULE": "shopapp.settings",
-            "SLIPSTREAM_VAR_DIR": str(tmp_path),
-            **env,
-        },
-    )
+    return python_run(READ, *names, env=env, var_dir=tmp_path)
 
 
 def test_production_without_a_secret_stops_with_its_name(tmp_path: Path) -> None:
@@ -100,8 +72,8 @@ def _settings(env: dict[str, str], tmp_path: Path, *names: str) -> dict[str, Any
 
 
 def _dev(**env: str) -> dict[str, str]:
-    # A REDIS_URL, or development would start a Redis of its own under tmp_path and leave it.
-    return {"SLIPSTREAM_ENV": "development", "REDIS_URL": "redis://127.0.0.1:9/0", **env}
+    # No REDIS_URL: the settings start no Redis of their own (test_settings_import.py).
+    return {"SLIPSTREAM_ENV": "development", **env}
 
 
 def test_the_default_environment_is_production(tmp_path: Path) -> None:
@@ -256,12 +228,17 @@ def test_the_demo_gives_its_processes_the_proxy_and_a_secret_of_their_own(
     env = DemoCommand().child_env()
     secret = env["SHOPIFY_API_SECRET"]
     assert (env["SLIPSTREAM_ENV"], env["SLIPSTREAM_DEMO_APP_PROXY"]) == ("development", "true")
+    assert env["SLIPSTREAM_DEMO"] == "true"  # web, worker, consumer and beat: the demo installed
     assert len(secret) == 64 and secret not in (DEV_API_SECRET, settings.SHOPIFY_API_SECRET)
     # Made once per var dir, readable by its owner only; the next demo keeps it.
     assert stat.S_IMODE((tmp_path / "demo-secret").stat().st_mode) == 0o600
     assert DemoCommand().child_env()["SHOPIFY_API_SECRET"] == secret
-    child = {k: env[k] for k in ("SLIPSTREAM_DEMO_APP_PROXY", "SHOPIFY_API_SECRET")}
-    assert _settings(_dev(**child), tmp_path, "DEMO_APP_PROXY", "DEMO_APP_PROXY_SECRET") == {
+    names = ("SLIPSTREAM_DEMO", "SLIPSTREAM_DEMO_APP_PROXY", "SHOPIFY_API_SECRET")
+    child = {k: env[k] for k in names}
+    assert _settings(
+        _dev(**child), tmp_path, "DEMO_APP_PROXY", "DEMO_APP_PROXY_SECRET", "ROOT_URLCONF"
+    ) == {
         "DEMO_APP_PROXY": True,
         "DEMO_APP_PROXY_SECRET": secret,
+        "ROOT_URLCONF": "shopapp.demo.urls",
     }

@@ -4,7 +4,10 @@
 # tarball's registry integrity; we verify the file's own sha256 below. Only the one file is kept.
 set -euo pipefail
 
-VERSION="2026-10"
+# The version is pinned in shopapp/shopify/api.py, the one place that names it. The sha256 is that
+# version's file: a new version needs a new one here (the check below refuses the file until then).
+VERSION="$(sed -n 's/^ADMIN_API_VERSION = "\(.*\)"$/\1/p' "$(dirname "$0")/../../shopapp/shopify/api.py")"
+test -n "$VERSION" || { echo "no ADMIN_API_VERSION in shopapp/shopify/api.py" >&2; exit 1; }
 PACKAGE="@shopify/dev-mcp@1.16.0"
 SHA256="f3b522f264556925eada700e795e4a002a9cba83444ebcc6c0d724254a0c6593"
 DEST="${1:-.cache/shopify/admin_${VERSION}.json.gz}"

@@ -14,13 +14,15 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
-from shopapp.demo.processes import Child, child_start, children_stop, wait_http
+from shopapp.demo.processes import demo_processes_start
 from shopapp.demo.proxy import DEMO_SHOP
 from shopapp.demo.secret import demo_secret_get
 from shopapp.demo.seed import demo_seed, demo_train
 from shopapp.demo.shoppers import shoppers_run
 from shopapp.devredis import local_redis_stop
+from shopapp.processes import Processes
 from shopapp.recs.services import popular_refresh
+from shopapp.redis import redis_url
 from shopapp.shops.models import Shop
 
 
@@ -86,7 +88,7 @@ class Command(BaseCommand):
         finally:
             say("stopping")
             stop.set()
-            children_stop(children)
+            children.stop()
             if not os.environ.get("REDIS_URL"):
                 local_redis_stop(settings.VAR_DIR)
             say("stopped; nothing left running")
@@ -95,10 +97,13 @@ class Command(BaseCommand):
         """The environment of the demo's processes."""
         return {
             **os.environ,
-            "REDIS_URL": settings.REDIS_URL,
+            # The one this process uses: the project's own, started by now, when REDIS_URL is unset.
+            "REDIS_URL": redis_url(),
             "PYTHONUNBUFFERED": "1",
             "DJANGO_SETTINGS_MODULE": "shopapp.settings",
             "SLIPSTREAM_ENV": "development",
+            # The demo installed (its app, URLs and middleware), as in this process.
+            "SLIPSTREAM_DEMO": "true",
             # The demo's storefront and its signing stand-in for the app proxy, which sign and
             # verify with the demo's own secret, never the published development default.
             "SLIPSTREAM_DEMO_APP_PROXY": "true",
@@ -112,56 +117,16 @@ class Command(BaseCommand):
             "SLIPSTREAM_SERVING_MODEL": os.environ.get("SLIPSTREAM_SERVING_MODEL", "covisit"),
         }
 
-    def _start(self, port: int, say: Any) -> list[Child]:
-        env = self.child_env()
+    def _start(self, port: int, say: Any) -> Processes:
         logs = settings.VAR_DIR / "log"
         say(f"starting web, event-log consumer, worker and beat (logs in {logs})")
-        children = [
-            child_start(
-                name="web",
-                env=env,
-                log_dir=logs,
-                args=["manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
-            ),
-            child_start(
-                name="worker",
-                env=env,
-                log_dir=logs,
-                args=[
-                    "-m",
-                    "celery",
-                    "-A",
-                    "shopapp",
-                    "worker",
-                    "--concurrency",
-                    "2",
-                    "-Q",
-                    "ingest,recommend,publish,train",
-                    "--loglevel",
-                    "INFO",
-                ],
-            ),
-            child_start(name="consumer", env=env, log_dir=logs, args=["-m", "workers.consumer"]),
-            child_start(
-                name="beat",
-                env=env,
-                log_dir=logs,
-                args=["-m", "celery", "-A", "shopapp", "beat", "--loglevel", "INFO"],
-            ),
-        ]
-        try:
-            wait_http(f"http://127.0.0.1:{port}/health", timeout=90, child=children[0])
-        except BaseException:
-            children_stop(children)
-            raise
-        return children
+        return demo_processes_start(port=port, env=self.child_env(), log_dir=logs)
 
-    def _supervise(self, children: list[Child], stop: threading.Event) -> None:
+    def _supervise(self, children: Processes, stop: threading.Event) -> None:
         while not stop.wait(1.0):
-            for child in children:
-                if child.proc.poll() is not None:
-                    self.stderr.write(f"{child.name} exited unexpectedly; see {child.log}")
-                    return
+            if (child := children.exited()) is not None:
+                self.stderr.write(f"{child.name} exited unexpectedly; see {child.log}")
+                return
 
     def _on_signals(self, stop: threading.Event) -> None:
         def handler(signum: int, frame: FrameType | None) -> None:
@@ -170,7 +135,7 @@ class Command(BaseCommand):
         signal.signal(signal.SIGINT, handler)
         signal.signal(signal.SIGTERM, handler)
 
-    def _banner(self, base: str, handle: str, children: list[Child]) -> None:
+    def _banner(self, base: str, handle: str, children: Processes) -> None:
         self.stdout.write(
             self.style.SUCCESS(
                 "\nSlipstream is running.\n"

@@ -1,0 +1,21 @@
+"""Django's SQLite backend, which first makes the folder of the database file.
+
+The development default keeps SQLite under `var/`, which a fresh clone does not have; the settings
+create nothing when imported, so the folder is made here, where the file is first written.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from django.db.backends.sqlite3 import base
+
+
+class DatabaseWrapper(base.DatabaseWrapper):
+    def get_new_connection(self, conn_params: dict[str, Any]) -> Any:
+        name = str(conn_params["database"])
+        # An in-memory database, or a `file:` URI, names no folder of ours to make.
+        if name != ":memory:" and not name.startswith("file:"):
+            Path(name).parent.mkdir(parents=True, exist_ok=True)
+        return super().get_new_connection(conn_params)
