@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
@@ -86,7 +87,7 @@ def scopes_update(*, domain: str, scopes: str) -> None:
 def tokens_refresh(*, now: datetime | None = None) -> dict[str, int]:
     """Beat: refresh every active shop's token that expires within REFRESH_AHEAD, keeping the
     rotated refresh token. A refused refresh is recorded on the credential; the merchant's next
-    visit to the app re-exchanges a session token for a new pair (web/app.py)."""
+    visit to the app re-exchanges a session token for a new pair (web/auth.py:_ensure_token)."""
     current = now or datetime.now(UTC)
     due = ShopCredential.objects.select_related("shop").filter(
         shop__uninstalled_at__isnull=True,
@@ -211,3 +212,14 @@ def web_pixel_ensure(*, domain: str) -> str:
     if errors:
         raise ShopifyError(f"web pixel refused: {errors}", errors)
     return str(result["webPixel"]["id"])
+
+
+def shop_settings_update(*, shop: Shop, data: Mapping[str, object]) -> ShopSettings:
+    """Save the merchant's settings, `data` as validated by the dashboard's SettingsForm (a
+    field name that is not a setting raises ValueError, from `update_fields`)."""
+    shop_settings = ShopSettings.objects.get(shop=shop)
+    for field, value in data.items():
+        setattr(shop_settings, field, value)
+    shop_settings.save(update_fields=list(data))
+    shop_cache_clear()  # this process at once; every other within its CACHE_TTL_S cache
+    return shop_settings

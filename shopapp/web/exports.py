@@ -5,20 +5,16 @@ from __future__ import annotations
 
 import json
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.views.decorators.http import require_GET
 
 from shopapp.privacy.selectors import export_data, exports_list
-from shopapp.web.auth import session_required
-
-
-def _shop_domain(request: HttpRequest) -> str:
-    return str(request.shopify_session.shop)  # type: ignore[attr-defined]
+from shopapp.web.auth import ShopifyRequest, session_required
 
 
 @require_GET
 @session_required
-def exports_api(request: HttpRequest) -> JsonResponse:
+def exports_api(request: ShopifyRequest) -> JsonResponse:
     return JsonResponse(
         {
             "exports": [
@@ -29,7 +25,7 @@ def exports_api(request: HttpRequest) -> JsonResponse:
                     "created_at": e.created_at.isoformat(),
                     "expires_at": e.expires_at.isoformat(),
                 }
-                for e in exports_list(shop_domain=_shop_domain(request))
+                for e in exports_list(shop_domain=request.shopify_session.shop)
             ]
         }
     )
@@ -37,8 +33,8 @@ def exports_api(request: HttpRequest) -> JsonResponse:
 
 @require_GET
 @session_required
-def export_download(request: HttpRequest, export_id: int) -> HttpResponse:
-    data = export_data(shop_domain=_shop_domain(request), export_id=export_id)
+def export_download(request: ShopifyRequest, export_id: int) -> HttpResponse:
+    data = export_data(shop_domain=request.shopify_session.shop, export_id=export_id)
     if data is None:
         return JsonResponse({"error": "no such export"}, status=404)
     response = HttpResponse(json.dumps(data, indent=2), content_type="application/json")

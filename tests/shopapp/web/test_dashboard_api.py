@@ -9,10 +9,18 @@ from urllib.parse import urlencode
 import pytest
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.forms.models import model_to_dict
 from django.test import Client
 
+from recommender import registry
+from recommender.popularity import Popularity, PopularityConfig
 from shopapp.events.models import Interaction
+from shopapp.recs.keys import TRAIN_STATUS_KEY
+from shopapp.redis import get_redis
+from shopapp.shops.models import ShopSettings
+from shopapp.shops.selectors import shop_config_cached
 from tests.fakeshopify import FakeShopify, session_token
+from workers import tasks
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -103,6 +111,98 @@ def test_promoting_an_unknown_version_is_refused(
         "/app/api/models/promote", {"kind": "nope", "version": "1"}, **_bearer(installed)
     )
     assert response.status_code == 400
+
+
+@pytest.fixture
+def registered(settings, tmp_path) -> None:
+    """slipstream-popularity v1 and v2, the serving kind; v2 is the champion."""
+    settings.MLFLOW_TRACKING_URI = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    settings.MLFLOW_ARTIFACT_ROOT = str(tmp_path / "artifacts")
+    settings.SERVING_MODEL_KIND = "popularity"
+    for _ in range(2):
+        registry.log_and_register(
+            model=Popularity.from_scores(config=PopularityConfig(), scores={"1": 1.0}),
+            metrics={},
+            params={},
+            tracking_uri=settings.MLFLOW_TRACKING_URI,
+            artifact_location=settings.MLFLOW_ARTIFACT_ROOT,
+        )
+
+
+def test_promoting_a_registered_version_moves_the_champion(
+    installed: str, fake: FakeShopify, registered: None
+):
+    response = Client().post(
+        "/app/api/models/promote", {"kind": "popularity", "version": "1"}, **_bearer(installed)
+    )
+    assert (response.status_code, response.json()) == (200, {"champion": "1"})
+    uri = settings.MLFLOW_TRACKING_URI
+    assert registry.alias_version(kind="popularity", alias="champion", tracking_uri=uri) == "1"
+
+
+def test_the_overview_names_the_serving_model_without_loading_it(
+    installed: str, fake: FakeShopify, registered: None, monkeypatch: pytest.MonkeyPatch
+):
+    def load(**_: object) -> None:
+        raise AssertionError("the web process loaded a model")
+
+    monkeypatch.setattr(registry, "load", load)
+    response = Client().get("/app/api/overview", **_bearer(installed))
+    assert response.status_code == 200
+    assert response.json()["model"] == "slipstream-popularity v2"
+
+
+def test_retraining_is_queued_and_reported(
+    installed: str, fake: FakeShopify, monkeypatch: pytest.MonkeyPatch
+):
+    get_redis().delete(TRAIN_STATUS_KEY)
+    queued: list[dict[str, object]] = []
+    monkeypatch.setattr(tasks.models_retrain, "delay", lambda **kwargs: queued.append(kwargs))
+    headers = _bearer(installed)
+    status = Client().get("/app/api/models/retrain/status", **headers)
+    assert status.json() == {"state": "idle"}
+    response = Client().post("/app/api/models/retrain", **headers)
+    assert (response.status_code, response.json(), queued) == (202, {"state": "queued"}, [{}])
+    status = Client().get("/app/api/models/retrain/status", **headers)
+    assert sorted(status.json()) == ["at", "state"]
+    assert status.json()["state"] == "queued"
+    get_redis().delete(TRAIN_STATUS_KEY)
+
+
+def _settings_form(shop: str, **changes: object) -> dict[str, object]:
+    current = model_to_dict(ShopSettings.objects.get(shop__domain=shop))
+    data = {k: v for k, v in current.items() if v not in (None, False)}
+    return data | {"excluded_product_ids": ""} | changes
+
+
+def test_saved_settings_apply_at_once(installed: str, fake: FakeShopify):
+    before = shop_config_cached(domain=installed)  # cached now, for CACHE_TTL_S
+    assert before is not None
+    assert before.recommendation_count == 10
+    response = Client().post(
+        "/app/api/settings",
+        _settings_form(installed, recommendation_count="4", excluded_product_ids="7, 9, 7"),
+        **_bearer(installed),
+    )
+    assert (response.status_code, response.json()) == (200, {"saved": True})
+    config = shop_config_cached(domain=installed)
+    assert config is not None
+    assert (config.recommendation_count, config.excluded_product_ids) == (4, frozenset({"7", "9"}))
+    assert ShopSettings.objects.get(shop__domain=installed).excluded_product_ids == ["7", "9"]
+
+
+def test_invalid_settings_are_a_400_that_names_the_field(installed: str, fake: FakeShopify):
+    response = Client().post(
+        "/app/api/settings",
+        _settings_form(installed, recommendation_count="11", excluded_product_ids="7, shoes"),
+        **_bearer(installed),
+    )
+    assert response.status_code == 400
+    errors = response.json()["errors"]
+    assert sorted(errors) == ["excluded_product_ids", "recommendation_count"]
+    assert errors["recommendation_count"][0]["message"] == "From 1 to 10 products."
+    assert errors["excluded_product_ids"][0]["message"] == "Not product ids: shoes"
+    assert ShopSettings.objects.get(shop__domain=installed).recommendation_count == 10
 
 
 def test_the_latest_events_feed(installed: str, fake: FakeShopify):
