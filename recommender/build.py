@@ -18,18 +18,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from recommender.evaluate import Case
+from recommender.kinds import kind_get
 from recommender.predictor import Recommender
 from recommender.types import Interaction
-
-KINDS = ("popularity", "covisit", "als", "sasrec", "slirec")
-NEURAL = ("sasrec", "slirec")
 
 
 @dataclass(frozen=True)
 class Built:
     model: Recommender
     params: dict[str, Any]  # everything that shaped the model, for MLflow
-    result: Any = None  # recommender.trainer.TrainResult for neural models
+    result: Any = None  # recommender.types.TrainResult for neural models
 
 
 def _with(config: Any, overrides: Mapping[str, Any]) -> Any:
@@ -57,27 +55,14 @@ def build(
     on_epoch: Callable[[Any], None] | None = None,
 ) -> Built:
     """Fit a model of ``kind`` on ``train``; neural models stop early on ``valid``."""
-    overrides = dict(overrides or {})
-    # Without real time, any two items of a shopper co-occur.
-    window = 3600.0 if timed else float("inf")
-    if kind == "popularity":
-        from recommender.popularity import Popularity, PopularityConfig
-
-        config: Any = _with(PopularityConfig(), overrides)
-        return Built(Popularity.fit(train, config), _params(kind, config))
-    if kind == "covisit":
-        from recommender.covisit import CoVisitation, CoVisitConfig
-
-        config = _with(CoVisitConfig(window_s=window), overrides)
-        return Built(CoVisitation.fit(train, config), _params(kind, config))
-    if kind == "als":
-        from recommender.als import ALS, ALSConfig
-
-        config = _with(ALSConfig(), overrides)
-        return Built(ALS.fit(train, config), _params(kind, config))
-    if kind in NEURAL:
-        return _neural(kind, train, valid, timed, overrides, train_config, init, since, on_epoch)
-    raise ValueError(f"unknown model kind {kind!r}; known: {', '.join(KINDS)}")
+    spec = kind_get(kind)
+    if spec.neural:
+        return _neural(
+            kind, train, valid, timed, dict(overrides or {}), train_config, init, since, on_epoch
+        )
+    config = _with(spec.default_config(timed=timed), overrides or {})
+    model = spec.model_class().fit(train, config)  # type: ignore[attr-defined]
+    return Built(model, _params(kind, config))
 
 
 def _neural(
@@ -92,20 +77,18 @@ def _neural(
     on_epoch: Callable[[Any], None] | None,
 ) -> Built:
     from recommender.neural import NeuralRecommender
-    from recommender.sasrec import SASRec, SASRecConfig
-    from recommender.slirec import SLiRec, SLiRecConfig
-    from recommender.trainer import TrainConfig, fit
+    from recommender.trainer import fit
+    from recommender.types import TrainConfig
 
     model: NeuralRecommender
     if init is not None:
         if not isinstance(init, NeuralRecommender) or init.kind != kind:
             raise ValueError(f"cannot warm-start {kind} from a {init.kind} model")
         model = init.warm_start(train)
-    elif kind == "sasrec":
-        model = SASRec.create(_with(SASRecConfig(), overrides), train)
     else:
-        window = 3600.0 if timed else float("inf")
-        model = SLiRec.create(_with(SLiRecConfig(covisit_window_s=window), overrides), train)
+        spec = kind_get(kind)
+        config = _with(spec.default_config(timed=timed), overrides)
+        model = spec.model_class().create(config, train)  # type: ignore[attr-defined]
     config = train_config or TrainConfig()
     result = fit(model, train, valid, config, since=since, on_epoch=on_epoch)
     params = {

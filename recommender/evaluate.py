@@ -181,3 +181,22 @@ def evaluate(
         auc=auc(pooled_labels, pooled_scores) if groups else None,
         gauc=gauc(groups) if groups else None,
     )
+
+
+def metrics_row(metrics: Metrics, *, k: int, deep: int | None = None) -> dict[str, float]:
+    """The figures a table or a registered run reports: HR/NDCG/MRR@k, Recall/MRR@``deep`` when
+    ranked deeper (session benchmarks publish @20), and the sampled protocol's when it ran."""
+    hr, ndcg, mrr = rank_metrics(metrics.ranks, k=k)
+    row = {f"hr@{k}": round(hr, 4), f"ndcg@{k}": round(ndcg, 4), f"mrr@{k}": round(mrr, 4)}
+    if deep is not None and deep != k:
+        recall, _, mrr_deep = rank_metrics(metrics.ranks, k=deep)
+        row |= {f"recall@{deep}": round(recall, 4), f"mrr@{deep}": round(mrr_deep, 4)}
+    if metrics.sampled_hr is not None:
+        at = deep or k
+        row |= {
+            f"sampled_hr@{at}": round(metrics.sampled_hr, 4),
+            f"sampled_ndcg@{at}": round(metrics.sampled_ndcg or 0.0, 4),
+            "auc": round(metrics.auc or 0.0, 4),
+            "gauc": round(metrics.gauc or 0.0, 4),
+        }
+    return row

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-import importlib
 import json
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar, Protocol
 
+from recommender.kinds import kind_get
 from recommender.types import Scored
 
 
 class Recommender(Protocol):
     """What every model offers: rank items for one shopper, and save/load as plain files.
 
-    ``save`` must write ``config.json`` with a ``"kind"`` key naming an entry of MODEL_KINDS,
+    ``save`` must write ``config.json`` with a ``"kind"`` key naming an entry of recommender.kinds,
     so that ``load_model`` can find the class again.
     """
 
@@ -35,26 +35,6 @@ class Recommender(Protocol):
     def load(cls, path: Path) -> Recommender: ...
 
 
-# kind -> "module:class". Imported on first use: the neural models pull in torch, which takes
-# seconds to import and is not needed by a process that only serves co-visitation.
-MODEL_KINDS: dict[str, str] = {
-    "popularity": "recommender.popularity:Popularity",
-    "covisit": "recommender.covisit:CoVisitation",
-    "als": "recommender.als:ALS",
-    "sasrec": "recommender.sasrec:SASRec",
-    "slirec": "recommender.slirec:SLiRec",
-}
-
-
-def model_class(kind: str) -> type[Recommender]:
-    """The class saving models of ``kind``; ValueError for an unknown kind."""
-    if kind not in MODEL_KINDS:
-        raise ValueError(f"unknown model kind {kind!r}; known: {sorted(MODEL_KINDS)}")
-    module, name = MODEL_KINDS[kind].split(":")
-    cls: type[Recommender] = getattr(importlib.import_module(module), name)
-    return cls
-
-
 def load_model(path: Path) -> Recommender:
     """Load a model saved by ``Recommender.save`` into ``path``, whatever its kind."""
     config_path = path / "config.json"
@@ -64,11 +44,11 @@ def load_model(path: Path) -> Recommender:
         raise ValueError(f"{path} is not a saved model: {config_path.name} is missing") from None
     except (KeyError, TypeError):
         raise ValueError(f"{config_path} does not say which kind of model it holds") from None
-    if kind not in MODEL_KINDS:
-        raise ValueError(
-            f"{config_path}: unknown model kind {kind!r}; known: {sorted(MODEL_KINDS)}"
-        )
-    return model_class(kind).load(path)
+    try:
+        spec = kind_get(kind)
+    except ValueError as exc:
+        raise ValueError(f"{config_path}: {exc}") from None
+    return spec.model_class().load(path)
 
 
 @dataclass(frozen=True, slots=True)

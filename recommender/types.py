@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,3 +25,37 @@ class Scored:
 
     item_id: str
     score: float
+
+
+# What neural training is told and what it reports (recommender.trainer), as plain data: the app
+# configures training without importing torch.
+@dataclass(frozen=True)
+class TrainConfig:
+    max_epochs: int = 200
+    patience: int = 3  # epochs without a better validation NDCG before stopping
+    batch_size: int = 128
+    learning_rate: float = 1e-3
+    weight_decay: float = 0.0
+    seed: int = 0
+    k: int = 10  # validation cut-off
+    valid_cases: int = 5000  # at most this many validation cases (a seeded sample) per epoch
+    threads: int | None = None  # torch intra-op threads; None keeps torch's default
+    max_seconds: float | None = None  # no new epoch starts after this long (a worker's budget)
+    progress: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Epoch:
+    epoch: int
+    loss: float
+    valid_hr: float
+    valid_ndcg: float
+    seconds: float
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    best_epoch: int  # 0: no epoch beat the starting weights (kept)
+    best_ndcg: float
+    epochs: list[Epoch] = field(default_factory=list)
+    seconds: float = 0.0

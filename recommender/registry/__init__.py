@@ -1,8 +1,8 @@
 """MLflow glue: log a model, register it as ``slipstream-<kind>``, move aliases, load for serving.
 
-The only module in the project that imports mlflow. The registered artifact is a pyfunc so that
-``mlflow models serve`` and other MLflow tooling work, but workers unwrap it to the native
-Recommender: the hot path never builds a DataFrame.
+The only package in the project that imports mlflow (import-linter holds it to that). The
+registered artifact is a pyfunc (registry/pyfunc.py), which workers unwrap to the native
+Recommender.
 """
 
 from __future__ import annotations
@@ -21,74 +21,36 @@ import mlflow.pyfunc
 import pandas as pd
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
-from mlflow.models import ModelSignature
 from mlflow.protos.databricks_pb2 import RESOURCE_ALREADY_EXISTS, RESOURCE_DOES_NOT_EXIST, ErrorCode
-from mlflow.pyfunc import PythonModel
 from mlflow.tracking._model_registry import utils as _registry_utils
 from mlflow.tracking._tracking_service import utils as _tracking_utils
-from mlflow.types.schema import Array, ColSpec, Schema
 
 from recommender.evaluate import Case, evaluate
-from recommender.predictor import Predictor, Recommender, load_model
+from recommender.predictor import Predictor, Recommender
+
+# RecommenderPyfunc is also imported from here by the entry point of models registered before the
+# pyfunc moved to its own module: it must stay importable as recommender.registry.RecommenderPyfunc.
+from recommender.registry.pyfunc import (
+    ARTIFACT_KEY,
+    ENTRY_POINT,
+    SIGNATURE,
+    RecommenderPyfunc,
+    figure_close,
+    input_example,
+    training_curves,
+)
 
 EXPERIMENT_NAME = "slipstream"
-_ARTIFACT_KEY = "model"
 _NOT_FOUND = ErrorCode.Name(RESOURCE_DOES_NOT_EXIST)
 _ALREADY_EXISTS = ErrorCode.Name(RESOURCE_ALREADY_EXISTS)
 _URI_ENV_VARS = ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")
 # mlflow keeps its URIs in process globals; the lock makes our temporary switch safe between
 # threads of one process that all go through this module.
 _URI_LOCK = threading.RLock()
-# "Models from code": the artifact holds this tiny script instead of a pickled wrapper, so loading
-# a model never unpickles anything; it needs this package importable, which serving has anyway.
-_ENTRY_POINT = """import mlflow
-
-from recommender.registry import RecommenderPyfunc
-
-mlflow.models.set_model(RecommenderPyfunc())
-"""
-
-SIGNATURE = ModelSignature(
-    inputs=Schema(
-        [
-            ColSpec(Array("string"), "items"),
-            ColSpec(Array("double"), "timestamps"),
-            ColSpec("long", "k"),
-        ]
-    ),
-    outputs=Schema([ColSpec(Array("string"), "items"), ColSpec(Array("double"), "scores")]),
-)
 
 
 def model_name(kind: str) -> str:
     return f"slipstream-{kind}"
-
-
-class RecommenderPyfunc(PythonModel):
-    """Pyfunc face of a saved Recommender; the model itself lives in the ``model`` artifact."""
-
-    def __init__(self) -> None:
-        self.model: Recommender | None = None
-
-    def load_context(self, context: Any) -> None:
-        self.model = load_model(Path(context.artifacts[_ARTIFACT_KEY]))
-
-    def predict(
-        self, context: Any, model_input: pd.DataFrame, params: dict[str, Any] | None = None
-    ) -> pd.DataFrame:
-        """Rows of (items oldest first, timestamps, k) to rows of (items, scores)."""
-        if self.model is None:
-            raise RuntimeError("predict called before load_context")
-        out_items: list[list[str]] = []
-        out_scores: list[list[float]] = []
-        for items, timestamps, k in zip(
-            model_input["items"], model_input["timestamps"], model_input["k"], strict=True
-        ):
-            history = [(str(item), float(ts)) for item, ts in zip(items, timestamps, strict=True)]
-            scored = self.model.recommend(history=history, k=int(k))
-            out_items.append([entry.item_id for entry in scored])
-            out_scores.append([entry.score for entry in scored])
-        return pd.DataFrame({"items": out_items, "scores": out_scores})
 
 
 @contextmanager
@@ -140,37 +102,6 @@ def _experiment_id(client: MlflowClient, artifact_location: str | None) -> str:
         return str(experiment.experiment_id)
 
 
-def _input_example() -> pd.DataFrame:
-    return pd.DataFrame(
-        {"items": [["1001", "1002"]], "timestamps": [[1767225000.0, 1767225060.0]], "k": [3]}
-    )
-
-
-def _training_curves(epochs: Sequence[Any]) -> Any:
-    """A figure of the training loss and validation NDCG per epoch."""
-    import matplotlib
-
-    matplotlib.use("Agg")  # no display on a worker
-    from matplotlib import pyplot as plt
-
-    figure, (loss_axis, valid_axis) = plt.subplots(1, 2, figsize=(9, 3.5))
-    x = [e.epoch for e in epochs]
-    loss_axis.plot(x, [e.loss for e in epochs], marker="o")
-    loss_axis.set(title="training loss", xlabel="epoch")
-    valid_axis.plot(x, [e.valid_ndcg for e in epochs], marker="o", label="NDCG")
-    valid_axis.plot(x, [e.valid_hr for e in epochs], marker="o", label="HR")
-    valid_axis.set(title="validation (full ranking)", xlabel="epoch")
-    valid_axis.legend()
-    figure.tight_layout()
-    return figure
-
-
-def _close(figure: Any) -> None:
-    from matplotlib import pyplot as plt
-
-    plt.close(figure)
-
-
 def log_and_register(
     *,
     model: Recommender,
@@ -183,7 +114,7 @@ def log_and_register(
 ) -> str:
     """Log ``model`` in a new run of the "slipstream" experiment, register it, move ``alias``.
 
-    ``epochs`` (recommender.trainer.Epoch records) become per-epoch metrics (``epoch_loss``,
+    ``epochs`` (recommender.types.Epoch records) become per-epoch metrics (``epoch_loss``,
     ``valid_hr``, ``valid_ndcg`` stepped by epoch) and a training-curve figure; ``metrics``
     also go in as a table (``metrics.json``). The model artifact holds the saved model (config
     and item vocabulary included), with a signature and an input example.
@@ -194,10 +125,10 @@ def log_and_register(
     client = _client(tracking_uri)
     experiment_id = _experiment_id(client, artifact_location)
     with _using(tracking_uri), tempfile.TemporaryDirectory(prefix="slipstream-model-") as tmp:
-        model_dir = Path(tmp) / _ARTIFACT_KEY
+        model_dir = Path(tmp) / ARTIFACT_KEY
         model.save(model_dir)
         entry_point = Path(tmp) / "slipstream_pyfunc.py"
-        entry_point.write_text(_ENTRY_POINT, encoding="utf-8")
+        entry_point.write_text(ENTRY_POINT, encoding="utf-8")
         with mlflow.start_run(experiment_id=experiment_id):
             mlflow.log_params({key: str(value)[:6000] for key, value in params.items()})
             mlflow.log_metrics(metrics)
@@ -210,15 +141,15 @@ def log_and_register(
                 {"metric": list(metrics), "value": list(metrics.values())}, "metrics.json"
             )
             if epochs:
-                figure = _training_curves(epochs)
+                figure = training_curves(epochs)
                 mlflow.log_figure(figure, "training_curves.png")
-                _close(figure)
+                figure_close(figure)
             info = mlflow.pyfunc.log_model(
-                name=_ARTIFACT_KEY,
+                name=ARTIFACT_KEY,
                 python_model=entry_point,
-                artifacts={_ARTIFACT_KEY: str(model_dir)},
+                artifacts={ARTIFACT_KEY: str(model_dir)},
                 signature=SIGNATURE,
-                input_example=_input_example(),
+                input_example=input_example(),
                 # Explicit, so mlflow does not spend seconds inferring requirements.
                 pip_requirements=[f"mlflow=={mlflow.__version__}", f"pandas=={pd.__version__}"],
                 registered_model_name=name,

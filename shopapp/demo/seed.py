@@ -13,22 +13,19 @@ from django.db.models import Value
 from django.db.models.functions import Concat
 
 from recommender import registry
-from recommender.covisit import CoVisitation, CoVisitConfig
-from recommender.popularity import Popularity, PopularityConfig
-from recommender.predictor import Recommender
 from recommender.synthetic import Product as SyntheticProduct
 from recommender.synthetic import generate_store, write_interactions_csv
-from recommender.types import Interaction as Seen
 from shopapp.demo.images import demo_image_url
-from shopapp.events.models import Interaction
 from shopapp.events.services import interactions_import
 from shopapp.recs.models import Product
 from shopapp.recs.services import products_upsert
+from shopapp.recs.training import model_retrain
 from shopapp.shopify.appconfig import app_scopes
 from shopapp.shopify.auth import OfflineToken
 from shopapp.shops.services import shop_install
 
-MODEL_CONFIG = PopularityConfig(half_life_days=3.0)
+# What the demo serves from its first start (the demo command's SERVING_MODEL_KIND among them).
+DEMO_KINDS = ("popularity", "covisit")
 # What the demo shop's credential holds: no Shopify ever issued it, none accepts it.
 DEMO_ACCESS_TOKEN = "demo-placeholder-not-a-shopify-token"
 
@@ -103,35 +100,19 @@ def demo_seed(*, shop: str, say: Callable[[str], None]) -> list[SyntheticProduct
 
 
 def demo_train(*, shop: str, say: Callable[[str], None], only_missing: bool = False) -> None:
-    """Fit popularity and co-visitation on the shop's history and register each as the champion
-    of its kind; with `only_missing`, only the kinds that have no champion yet."""
-    history = [
-        Seen(user_id=u, item_id=i, interaction=k, ts=ts.timestamp())
-        for u, i, k, ts in Interaction.objects.filter(shop__domain=shop)
-        .values_list("user_id", "item_id", "interaction", "ts")
-        .iterator()
-    ]
-    fits: dict[str, Callable[[], tuple[Recommender, dict[str, float]]]] = {
-        "popularity": lambda: (
-            Popularity.fit(history, MODEL_CONFIG),
-            {"half_life_days": MODEL_CONFIG.half_life_days or 0},
-        ),
-        "covisit": lambda: (
-            CoVisitation.fit(history, CoVisitConfig()),
-            {"window_s": CoVisitConfig().window_s},
-        ),
-    }
-    for kind, fit in fits.items():
-        uri = settings.MLFLOW_TRACKING_URI
+    """The demo's first models: popularity and co-visitation retrained as the scheduler retrains
+    them (recs/training.py), each becoming the champion of its kind; with `only_missing`, only
+    the kinds that have no champion yet."""
+    uri = settings.MLFLOW_TRACKING_URI
+    for kind in DEMO_KINDS:
+        name = registry.model_name(kind)
         if only_missing and registry.alias_version(kind=kind, alias="champion", tracking_uri=uri):
-            say(f"model: {registry.model_name(kind)} has a champion (delete var/ to start afresh)")
+            say(f"model: {name} has a champion (delete var/ to start afresh)")
             continue
-        model, params = fit()
-        version = registry.log_and_register(
-            model=model,
-            metrics={"n_interactions": float(len(history))},
-            params={**params, "shop": shop},
-            tracking_uri=uri,
-            artifact_location=settings.MLFLOW_ARTIFACT_ROOT,
-        )
-        say(f"model: {registry.model_name(kind)} version {version} is @champion")
+        result = model_retrain(kind=kind)
+        if result is None:
+            say(f"model: no history of {shop} to train {name} on")
+        elif result.promoted:
+            say(f"model: {name} version {result.version} is @champion")
+        else:
+            say(f"model: {name} version {result.version} kept the champion")

@@ -20,13 +20,16 @@ from datetime import UTC, datetime, timedelta
 from django.conf import settings
 
 from recommender import registry
-from recommender.build import NEURAL, Built, build
 from recommender.data import hold_out_last
-from recommender.evaluate import evaluate, holdout_cases
-from recommender.trainer import TrainConfig
+from recommender.evaluate import holdout_cases
+from recommender.kinds import KINDS, NEURAL
+from recommender.pipeline import train_and_register
+from recommender.predictor import Recommender
 from recommender.types import Interaction as Seen
+from recommender.types import TrainConfig
 from shopapp.events.models import Interaction
 from shopapp.events.normalise import INTENT
+from shopapp.recs.training_status import training_status_set
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +37,12 @@ TRAIN_DAYS = 30
 HOLDOUT = timedelta(days=1)
 MAX_ROWS = 2_000_000
 K = 10
-KINDS = ("popularity", "covisit", "sasrec")
+# The kinds retrained every day, of recommender.kinds.KINDS (ALS and SLi-Rec do not lead on our
+# benchmarks yet: docs/benchmarks.md).
+RETRAINED: tuple[str, ...] = ("popularity", "covisit", "sasrec")
+assert set(RETRAINED) <= set(KINDS)
+# Recent sales count most: a product's popularity halves every 3 days.
+OVERRIDES: dict[str, dict[str, float]] = {"popularity": {"half_life_days": 3.0}}
 # Within the retrain task's time limit (workers/tasks.py), whatever the shop's size.
 FULL_TRAINING = TrainConfig(
     max_epochs=30, patience=3, threads=1, progress=False, max_seconds=1800.0
@@ -54,23 +62,17 @@ class Retrained:
     seconds: float
 
 
-def _fit(kind: str, train: list[Seen], *, holdout_from: datetime, uri: str) -> Built:
-    if kind == "popularity":
-        return build(kind, train, [], timed=True, overrides={"half_life_days": 3.0})
+def _warm_start(kind: str, *, uri: str) -> Recommender | None:
+    """The kind's champion to warm-start from: neural kinds only, when there is one."""
     if kind not in NEURAL:
-        return build(kind, train, [], timed=True)
-    newest = (holdout_from - HOLDOUT).timestamp()
-    fit_on, valid = hold_out_last(train, since=newest)
+        return None
     try:
-        champion = registry.load(kind=kind, alias="champion", tracking_uri=uri).model
+        return registry.load(kind=kind, alias="champion", tracking_uri=uri).model
     except LookupError:
-        return build(kind, fit_on, valid, timed=True, train_config=FULL_TRAINING)
-    return build(
-        kind, fit_on, valid, timed=True, train_config=WARM_TRAINING, init=champion, since=newest
-    )
+        return None
 
 
-def retrain(*, kind: str, now: datetime | None = None) -> Retrained | None:
+def model_retrain(*, kind: str, now: datetime | None = None) -> Retrained | None:
     """Fit `kind` on the 30 days before the holdout day, register it as @challenger, evaluate it
     and the champion on the holdout day, and promote it if it is not worse. None: no data."""
     started = time.monotonic()
@@ -92,41 +94,61 @@ def retrain(*, kind: str, now: datetime | None = None) -> Retrained | None:
         return None
     cases = holdout_cases(seen, holdout_from=holdout_from.timestamp(), kinds=frozenset(INTENT))
     uri = settings.MLFLOW_TRACKING_URI
-    built = _fit(kind, train, holdout_from=holdout_from, uri=uri)
-    metrics = evaluate(built.model, cases, k=K, exclude_history=False)
-    version = registry.log_and_register(
-        model=built.model,
-        metrics={
-            "hr_at_10": metrics.hr,
-            "ndcg_at_10": metrics.ndcg,
-            "holdout_cases": float(len(cases)),
-        },
-        params={
-            **built.params,
-            "train_days": TRAIN_DAYS,
-            "holdout": "last day",
-            "n_train": len(train),
-        },
+    # Neural kinds stop early on the newest training day's last interaction of each shopper.
+    newest = (holdout_from - HOLDOUT).timestamp()
+    fit_on, valid = hold_out_last(train, since=newest) if kind in NEURAL else (train, [])
+    init = _warm_start(kind, uri=uri)
+    registered = train_and_register(
+        kind=kind,
+        train=fit_on,
+        valid=valid,
+        cases=cases,
+        timed=True,
         tracking_uri=uri,
-        alias="challenger",
         artifact_location=settings.MLFLOW_ARTIFACT_ROOT,
-        epochs=built.result.epochs if built.result is not None else (),
+        k=K,
+        # A shopper may come back to a product they viewed: the holdout keeps such targets.
+        exclude_history=False,
+        overrides=OVERRIDES.get(kind),
+        train_config=(WARM_TRAINING if init is not None else FULL_TRAINING)
+        if kind in NEURAL
+        else None,
+        init=init,
+        since=newest if init is not None else None,
+        params={"train_days": TRAIN_DAYS, "holdout": "last day", "n_train": len(train)},
+        promote=True,
     )
-    gate = registry.promote_if_not_worse(
-        kind=kind, version=version, challenger_ndcg=metrics.ndcg, cases=cases, k=K,
-        exclude_history=False, tracking_uri=uri,
-    )  # fmt: skip
-    ndcg, champion_ndcg, promoted = gate.challenger_ndcg, gate.champion_ndcg, gate.promoted
+    gate = registered.gate
+    assert gate is not None  # promote=True always gates
     log.info(
         "retrained %s v%s: ndcg@10 %.4f vs champion %s over %d cases: %s",
-        kind, version, ndcg, champion_ndcg, len(cases), "promoted" if promoted else "kept",
+        kind, registered.version, gate.challenger_ndcg, gate.champion_ndcg, len(cases),
+        "promoted" if gate.promoted else "kept",
     )  # fmt: skip
     return Retrained(
         kind=kind,
-        version=version,
-        promoted=promoted,
-        challenger_ndcg=ndcg,
-        champion_ndcg=champion_ndcg,
+        version=registered.version,
+        promoted=gate.promoted,
+        challenger_ndcg=gate.challenger_ndcg,
+        champion_ndcg=gate.champion_ndcg,
         cases=len(cases),
         seconds=time.monotonic() - started,
     )
+
+
+def models_retrain(*, now: datetime | None = None) -> list[str]:
+    """Every retrained kind in turn, its progress kept in the training status; one line per kind
+    saying what became of it."""
+    done: list[str] = []
+    for n, kind in enumerate(RETRAINED):
+        training_status_set(
+            state="running", step=f"training {kind}", progress=n / len(RETRAINED), done=done
+        )
+        result = model_retrain(kind=kind, now=now)
+        if result is None:
+            done.append(f"{kind}: no history to train on")
+            continue
+        verdict = "promoted" if result.promoted else "kept the champion"
+        done.append(f"{kind} v{result.version} (NDCG@10 {result.challenger_ndcg:.4f}): {verdict}")
+    training_status_set(state="finished", progress=1.0, done=done)
+    return done

@@ -115,11 +115,12 @@ def test_the_stand_in_admin_frames_every_page_of_the_dashboard(
     assert claims["exp"] - claims["iat"] == 60
     _shot(page, "admin-settings")
 
-    # Models: both registered models, each version 1 the champion.
+    # Models: both registered models, each version 1 the newest candidate and, promoted by the
+    # retraining gate (no champion before it), the champion.
     app = _open(page, "Models")
     for kind in ("popularity", "covisit"):
         row = app.locator(f"tr[data-kind={kind}][data-version='1']")
-        assert row.locator("td").nth(1).inner_text() == "champion"
+        assert row.locator("td").nth(1).inner_text() == "challenger, champion"
     assert "slipstream-popularity (serving)" in app.locator("h2").all_inner_texts()
     _shot(page, "admin-models")
 

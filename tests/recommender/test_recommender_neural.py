@@ -19,8 +19,8 @@ from recommender.neural import NeuralRecommender
 from recommender.sasrec import SASRec, SASRecConfig
 from recommender.sequences import PAD, Sequences, Vocabulary, encode_histories
 from recommender.slirec import SLiRec, SLiRecConfig
-from recommender.trainer import TrainConfig, fit
-from recommender.types import Interaction
+from recommender.trainer import fit
+from recommender.types import Interaction, TrainConfig
 
 # One thread: tests run beside other processes, and oversubscribed torch threads crawl.
 QUICK = TrainConfig(

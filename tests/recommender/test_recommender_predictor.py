@@ -3,8 +3,9 @@ from pathlib import Path
 
 import pytest
 
+from recommender.kinds import KINDS, NEURAL, kind_get
 from recommender.popularity import Popularity, PopularityConfig
-from recommender.predictor import MODEL_KINDS, Predictor, load_model
+from recommender.predictor import Predictor, load_model
 from recommender.types import Interaction, Scored
 
 
@@ -18,14 +19,15 @@ def _predictor() -> Predictor:
     return Predictor(model=model, version="3", name="slipstream-popularity")
 
 
-def test_model_kinds_maps_each_kind_to_the_class_that_saves_it() -> None:
-    from recommender.predictor import model_class
-
-    assert set(MODEL_KINDS) == {"popularity", "covisit", "als", "sasrec", "slirec"}
-    for kind in MODEL_KINDS:
-        assert model_class(kind).kind == kind
+def test_the_kinds_registry_maps_each_kind_to_the_class_that_saves_it() -> None:
+    assert set(KINDS) == {"popularity", "covisit", "als", "sasrec", "slirec"}
+    assert NEURAL == ("sasrec", "slirec")
+    for kind in KINDS:
+        assert kind_get(kind).model_class().kind == kind
+        # Every kind's default config is a dataclass its class is fitted with.
+        assert kind_get(kind).default_config(timed=True) is not None
     with pytest.raises(ValueError, match="unknown model kind 'mystery'"):
-        model_class("mystery")
+        kind_get("mystery")
 
 
 def test_recommend_batch_gives_one_list_per_history_with_its_own_exclusions() -> None:

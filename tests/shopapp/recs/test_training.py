@@ -9,7 +9,7 @@ import pytest
 from recommender import registry
 from recommender.popularity import Popularity, PopularityConfig
 from shopapp.events.models import Interaction
-from shopapp.recs.training import retrain
+from shopapp.recs.training import model_retrain
 from shopapp.shops.models import Shop
 
 NOW = datetime(2026, 11, 24, 12, tzinfo=UTC)
@@ -47,7 +47,7 @@ def _history(shop: str) -> None:
 
 def test_the_first_retrain_becomes_champion(shop: str, mlflow_uri: str) -> None:
     _history(shop)
-    result = retrain(kind="popularity", now=NOW)
+    result = model_retrain(kind="popularity", now=NOW)
     assert result is not None and result.promoted and result.champion_ndcg is None
     assert result.cases == 20 and result.challenger_ndcg == 1.0
     assert (
@@ -70,7 +70,7 @@ def test_a_worse_challenger_is_not_promoted(shop: str, mlflow_uri: str, settings
         item_id="1", ts__lt=NOW - timedelta(days=1)
     ).delete()  # now 2, 3 lead
 
-    result = retrain(kind="popularity", now=NOW)
+    result = model_retrain(kind="popularity", now=NOW)
 
     assert result is not None and not result.promoted
     assert result.challenger_ndcg < result.champion_ndcg == 1.0  # type: ignore[operator]
@@ -84,17 +84,17 @@ def test_a_worse_challenger_is_not_promoted(shop: str, mlflow_uri: str, settings
 
 
 def test_no_history_no_model(shop: str, mlflow_uri: str) -> None:
-    assert retrain(kind="covisit", now=NOW) is None
+    assert model_retrain(kind="covisit", now=NOW) is None
 
 
 def test_sasrec_trains_once_then_warm_starts_from_its_champion(shop: str, mlflow_uri: str) -> None:
     from mlflow import MlflowClient
 
     _history(shop)
-    first = retrain(kind="sasrec", now=NOW)
+    first = model_retrain(kind="sasrec", now=NOW)
     assert first is not None and first.promoted and first.cases == 20
     # A day later the champion is updated with the day that is new, not retrained from zero.
-    second = retrain(kind="sasrec", now=NOW + timedelta(days=1))
+    second = model_retrain(kind="sasrec", now=NOW + timedelta(days=1))
     assert second is not None
 
     versions = registry.model_versions(kind="sasrec", tracking_uri=mlflow_uri)
