@@ -36,7 +36,7 @@ def consume_once(*, consumer: str, claim: bool = False) -> int:
     """One read (or one claim of stale entries) dispatched and acknowledged; returns entries."""
     from shopapp.events.stream import stream_ack, stream_claim_stale, stream_read
     from shopapp.redis import get_redis
-    from workers.tasks import ingest_events
+    from workers.tasks import tracker_events_ingest
 
     r = get_redis()
     if claim:
@@ -59,8 +59,9 @@ def consume_once(*, consumer: str, claim: bool = False) -> int:
         )
         counts[batch.shop] += len(batch.events)
     for shop, batches in by_shop.items():
-        ingest_events.apply_async(
-            args=(shop, batches), argsrepr=f"({shop!r}, <{counts[shop]} events>)"
+        tracker_events_ingest.apply_async(
+            kwargs={"shop": shop, "batches": batches},
+            kwargsrepr=f"{{'shop': {shop!r}, 'batches': <{counts[shop]} events>}}",
         )
     stream_ack(r=r, entry_ids=[entry_id for entry_id, _ in entries])
     return len(entries)

@@ -72,8 +72,11 @@ HANDLERS: dict[str, Callable[[str, dict[str, Any]], object]] = {
 }
 
 
-@shared_task(name="slipstream.ingest.webhook", soft_time_limit=120, time_limit=150, **PUBLISH_RETRY)
-def handle_webhook(delivery_id: str) -> None:
+@shared_task(
+    name="slipstream.ingest.webhook_process", soft_time_limit=120, time_limit=150, **PUBLISH_RETRY
+)
+def webhook_process(*, delivery_id: str) -> None:
+    """A recorded delivery, once: its topic's service called, the delivery marked done."""
     delivery = webhook_pending(delivery_id=delivery_id)
     if delivery is None:
         return  # handled already

@@ -9,10 +9,11 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Callable
-from functools import wraps
-from typing import Any
+from functools import partial, wraps
+from typing import Concatenate, ParamSpec, cast
 
 from django.conf import settings
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.views.decorators.http import require_GET
 
@@ -29,14 +30,26 @@ from shopapp.shopify.auth import (
     session_verify,
 )
 from shopapp.shopify.domains import shop_domain_clean
+from shopapp.shopify.keys import OAUTH_STATE_TTL_S, oauth_state_key
 from shopapp.shops.selectors import shop_needs_token
 from shopapp.shops.services import shop_install
-from workers.tasks import setup_shop
+from workers.tasks import shop_setup
 
 log = logging.getLogger(__name__)
 
 STATE_COOKIE = "slipstream_oauth_state"
-STATE_TTL_S = 600
+
+
+class ShopifyRequest(HttpRequest):
+    """A request whose session token checked out: what `embedded_page` and `session_required`
+    hand their view. Never constructed; the guards set the attribute on Django's request."""
+
+    shopify_session: Session
+
+
+P = ParamSpec("P")
+ShopifyView = Callable[Concatenate[ShopifyRequest, P], HttpResponse]
+GuardedView = Callable[Concatenate[HttpRequest, P], HttpResponse]
 
 
 def _denied(denied: Denied) -> HttpResponse:
@@ -67,14 +80,15 @@ def _setup(shop: str) -> None:
     """Queue the post-install setup (web pixel, catalogue). An unreachable queue must not fail
     the install: the daily catalogue job runs the same setup for every shop."""
     try:
-        setup_shop.delay(shop)  # shop_install has committed
+        # Queued once the install is committed, so the worker always finds the shop's token.
+        transaction.on_commit(partial(shop_setup.delay, shop=shop))
     except Exception:
         log.exception("post-install setup of %s not queued; the daily job will do it", shop)
 
 
-def _signed_in(request: HttpRequest) -> Session | Denied | TokenFailure:
+def _signed_in(request: HttpRequest) -> ShopifyRequest | Denied | TokenFailure:
     """Verify the request's session token (query `id_token` or `Authorization` header), install
-    on the first visit, and keep the session on the request (`request.shopify_session`)."""
+    on the first visit, and hand back the request with the session on it (`shopify_session`)."""
     session = session_verify(
         url=request.build_absolute_uri(), headers=request.headers, method=request.method or "GET"
     )
@@ -83,33 +97,33 @@ def _signed_in(request: HttpRequest) -> Session | Denied | TokenFailure:
     failure = _ensure_token(session)
     if failure is not None:
         return failure
-    request.shopify_session = session  # type: ignore[attr-defined]
-    return session
+    signed_in = cast(ShopifyRequest, request)
+    signed_in.shopify_session = session
+    return signed_in
 
 
-def embedded_page(
-    view: Callable[..., HttpResponse],
-) -> Callable[..., HttpResponse]:
+def embedded_page(view: ShopifyView[P]) -> GuardedView[P]:
     """For the app's pages in the admin: a document load carrying `id_token` (else the bounce
     page fetches one). The first visit installs (token exchange). The response carries
     `Content-Security-Policy: frame-ancestors https://{shop} https://admin.shopify.com`.
     The verified shop is `request.shopify_session`."""
 
     @wraps(view)
-    def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        session = _signed_in(request)
-        if isinstance(session, Denied):
-            return _denied(session)
-        if isinstance(session, TokenFailure):
-            if session.retry_with_new_id_token:
+    def guarded(request: HttpRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
+        signed_in = _signed_in(request)
+        if isinstance(signed_in, Denied):
+            return _denied(signed_in)
+        if isinstance(signed_in, TokenFailure):
+            if signed_in.retry_with_new_id_token:
                 return HttpResponseRedirect(_patch_url(request))
             return HttpResponse(
                 "Slipstream could not get access to this store from Shopify. Please try again.",
                 status=502,
                 content_type="text/plain",
             )
-        response = view(request, *args, **kwargs)
-        for name, value in session.headers.items():  # CSP frame-ancestors, App Bridge preloads
+        response = view(signed_in, *args, **kwargs)
+        # CSP frame-ancestors, App Bridge preloads
+        for name, value in signed_in.shopify_session.headers.items():
             response[name] = value
         return response
 
@@ -136,38 +150,36 @@ def patch_id_token(request: HttpRequest) -> HttpResponse:
     return response
 
 
-def session_required(
-    view: Callable[..., HttpResponse],
-) -> Callable[..., HttpResponse]:
+def session_required(view: ShopifyView[P]) -> GuardedView[P]:
     """For the embedded UI's fetches: `Authorization: Bearer <session token>`. An invalid token
     gets 401 with `X-Shopify-Retry-Invalid-Session-Request: 1`, and App Bridge retries with a
     fresh one. The verified shop is `request.shopify_session`."""
 
     @wraps(view)
-    def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def guarded(request: HttpRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
         if not request.headers.get("Authorization"):
             return JsonResponse(
                 {"error": "session token required"},
                 status=401,
                 headers={"X-Shopify-Retry-Invalid-Session-Request": "1"},
             )
-        session = _signed_in(request)
-        if isinstance(session, Denied):
-            return _denied(session)
-        if isinstance(session, TokenFailure):
-            status = 401 if session.retry_with_new_id_token else 502
+        signed_in = _signed_in(request)
+        if isinstance(signed_in, Denied):
+            return _denied(signed_in)
+        if isinstance(signed_in, TokenFailure):
+            status = 401 if signed_in.retry_with_new_id_token else 502
             headers = {"X-Shopify-Retry-Invalid-Session-Request": "1"} if status == 401 else {}
-            return JsonResponse({"error": session.reason}, status=status, headers=headers)
-        return view(request, *args, **kwargs)
+            return JsonResponse({"error": signed_in.reason}, status=status, headers=headers)
+        return view(signed_in, *args, **kwargs)
 
     return guarded
 
 
 @require_GET
 @session_required
-def session_check(request: HttpRequest) -> JsonResponse:
+def session_check(request: ShopifyRequest) -> JsonResponse:
     """What the embedded UI asks first: which shop it is signed in to."""
-    session: Session = request.shopify_session  # type: ignore[attr-defined]
+    session = request.shopify_session
     return JsonResponse({"shop": session.shop, "user": session.user_id})
 
 
@@ -193,12 +205,12 @@ def oauth_install(request: HttpRequest) -> HttpResponse:
     if isinstance(shop, HttpResponse):
         return shop
     state = secrets.token_urlsafe(24)
-    get_redis().set(f"ss:oauth:state:{state}", shop, ex=STATE_TTL_S)
+    get_redis().set(oauth_state_key(state), shop, ex=OAUTH_STATE_TTL_S)
     response = HttpResponseRedirect(authorize_url(shop=shop, state=state))
     response.set_cookie(
         STATE_COOKIE,
         state,
-        max_age=STATE_TTL_S,
+        max_age=OAUTH_STATE_TTL_S,  # the cookie lives as long as the state it carries
         secure=request.is_secure() or not settings.DEBUG,
         httponly=True,
         samesite="Lax",
@@ -218,7 +230,7 @@ def oauth_callback(request: HttpRequest) -> HttpResponse:
     cookie = request.COOKIES.get(STATE_COOKIE, "")
     if not state or not secrets.compare_digest(state, cookie):
         return _forbidden("state does not match this browser")
-    if get_redis().getdel(f"ss:oauth:state:{state}") != shop:
+    if get_redis().getdel(oauth_state_key(state)) != shop:
         return _forbidden("state expired or already used")
     code = query.get("code", "")
     if not code:

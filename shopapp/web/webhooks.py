@@ -8,9 +8,11 @@ delivery (committed, autocommit) before its task is queued, so a worker always f
 from __future__ import annotations
 
 import logging
+from functools import partial
 from typing import Any
 
 from django.conf import settings
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -22,7 +24,7 @@ from shopapp.shopify.appconfig import webhook_topics
 from shopapp.shopify.signatures import SignatureRejected, Webhook, webhook_verify
 from shopapp.shops.selectors import webhook_stalled
 from shopapp.shops.services import webhook_record
-from workers.webhooks import handle_webhook
+from workers.webhooks import webhook_process
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +71,8 @@ def webhook(request: HttpRequest) -> HttpResponse:
     # A retry of a delivery whose task never got queued (the broker was down) queues it now.
     if new or webhook_stalled(delivery_id=verified.delivery_id, after_s=STALLED_AFTER_S):
         try:
-            handle_webhook.delay(verified.delivery_id)
+            # Queued once the delivery's row is committed, so the worker always finds it.
+            transaction.on_commit(partial(webhook_process.delay, delivery_id=verified.delivery_id))
         except Exception:  # the broker is unreachable: Shopify's retry will queue it
             log.exception("webhook %s kept but not queued", verified.delivery_id)
             return _text(503, "kept; queue unavailable, retry later")

@@ -23,8 +23,8 @@ def _tasks() -> list[tuple[str, list[dict[str, Any]]]]:
     """The ingest tasks queued for Celery, as (shop, batches)."""
     tasks = []
     for raw in reversed(get_redis().lrange("ingest", 0, -1)):  # LPUSHed: oldest last
-        args, _kwargs, _embed = json.loads(base64.b64decode(json.loads(raw)["body"]))
-        tasks.append((args[0], args[1]))
+        _args, kwargs, _embed = json.loads(base64.b64decode(json.loads(raw)["body"]))
+        tasks.append((kwargs["shop"], kwargs["batches"]))
     return tasks
 
 

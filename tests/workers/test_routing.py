@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from shopapp import celery_app
-from workers.tasks import ingest_events, refresh_popular_lists, refresh_recommendations
+from workers.tasks import popular_refresh_all, recommendations_refresh, tracker_events_ingest
 
 
 def _queue(task_name: str) -> str:
@@ -10,14 +10,17 @@ def _queue(task_name: str) -> str:
 
 
 def test_each_stage_has_its_own_queue() -> None:
-    assert _queue(ingest_events.name) == "ingest"
-    assert _queue(refresh_recommendations.name) == "recommend"
-    assert _queue(refresh_popular_lists.name) == "recommend"
+    assert _queue(tracker_events_ingest.name) == "ingest"
+    assert _queue(recommendations_refresh.name) == "recommend"
+    assert _queue(popular_refresh_all.name) == "recommend"
 
 
 def test_tasks_survive_a_worker_crash() -> None:
     # acks_late + reject_on_worker_lost: a task whose worker dies is delivered again, not lost.
-    assert (ingest_events.acks_late, ingest_events.reject_on_worker_lost) == (True, True)
+    assert (tracker_events_ingest.acks_late, tracker_events_ingest.reject_on_worker_lost) == (
+        True,
+        True,
+    )
     assert (celery_app.conf.task_acks_late, celery_app.conf.task_reject_on_worker_lost) == (
         True,
         True,
@@ -33,8 +36,8 @@ def test_every_beat_job_names_a_registered_task() -> None:
 
 
 def test_webhooks_and_token_refresh_have_their_queues() -> None:
-    from workers.tasks import refresh_tokens
-    from workers.webhooks import handle_webhook
+    from workers.tasks import tokens_refresh
+    from workers.webhooks import webhook_process
 
-    assert _queue(handle_webhook.name) == "ingest"
-    assert _queue(refresh_tokens.name) == "publish"
+    assert _queue(webhook_process.name) == "ingest"
+    assert _queue(tokens_refresh.name) == "publish"

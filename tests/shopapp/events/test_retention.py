@@ -12,7 +12,7 @@ from shopapp.events.models import Interaction
 from shopapp.events.retention import interactions_expire
 from shopapp.shops.models import Shop, ShopSettings
 from shopapp.shops.services import shop_install
-from workers.tasks import expire_interactions
+from workers import tasks
 
 NOW = datetime(2027, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -83,7 +83,7 @@ def test_a_shop_without_settings_keeps_a_year(shop: str) -> None:
 def test_the_beat_task_runs_it(shop: str) -> None:
     ShopSettings.objects.filter(shop__domain=shop).update(history_retention_days=7)
     _rows(shop, {"a": timedelta(days=6), "b": timedelta(days=8)}, now=datetime.now(UTC))
-    assert expire_interactions.apply().get() == 1
+    assert tasks.interactions_expire.apply().get() == 1
     assert _left(shop) == ["a"]
 
 

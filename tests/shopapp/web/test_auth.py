@@ -31,10 +31,10 @@ SECRET = settings.SHOPIFY_API_SECRET
 @pytest.fixture(autouse=True)
 def setups(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The post-install setup each install queues (web pixel, catalogue): recorded, not run."""
-    from workers.tasks import setup_shop
+    from workers.tasks import shop_setup
 
     queued: list[str] = []
-    monkeypatch.setattr(setup_shop, "delay", queued.append)
+    monkeypatch.setattr(shop_setup, "delay", lambda *, shop: queued.append(shop))
     return queued
 
 
@@ -372,7 +372,7 @@ def test_reinstall_after_uninstall_exchanges_a_new_token(
     from shopapp.shopify.signatures import webhook_sign
     from workers import webhooks as webhook_tasks
 
-    monkeypatch.setattr(webhook_tasks.handle_webhook, "delay", webhook_tasks.handle_webhook.run)
+    monkeypatch.setattr(webhook_tasks.webhook_process, "delay", webhook_tasks.webhook_process.run)
     _open_app(Client(), new_shop)
     first_token = token_decrypt(_credential(new_shop).access_token)
 
