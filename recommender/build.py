@@ -102,4 +102,4 @@ def _neural(
 
 
 def _params(kind: str, config: Any) -> dict[str, Any]:
-    return {"kind": kind, **{k: v for k, v in dataclasses.asdict(config).items()}}
+    return {"kind": kind, **dataclasses.asdict(config)}

@@ -44,7 +44,8 @@ def test_every_option_of_python_m_recommender_has_a_help_text() -> None:
 
 
 def test_the_management_commands_are_found() -> None:
-    assert ("demo", "demo") in COMMANDS and len(COMMANDS) >= 3
+    assert ("demo", "demo") in COMMANDS
+    assert len(COMMANDS) >= 3
 
 
 @pytest.mark.parametrize(("app", "name"), COMMANDS, ids=[name for _, name in COMMANDS])

@@ -12,7 +12,8 @@ def _lint_recipe() -> list[str]:
     makefile = (ROOT / "Makefile").read_text()
     venv = re.search(r"^VENV := (\S+)$", makefile, re.MULTILINE)
     recipe = re.search(r"^lint:.*\n((?:\t.*\n)+)", makefile, re.MULTILINE)
-    assert venv and recipe, "the Makefile has no VENV or no lint recipe"
+    assert venv, "the Makefile has no VENV"
+    assert recipe, "the Makefile has no lint recipe"
     return [line.strip().replace("$(VENV)", venv[1]) for line in recipe[1].splitlines()]
 
 

@@ -102,7 +102,8 @@ def test_each_page_renders_real_data_without_the_cdn(browser: Any, live_server: 
         ["0", "1", "2"],
     )
     ticks = events.locator(".chart__tick--x").all_text_contents()
-    assert ticks[-1] == "now" and all(re.fullmatch(r"\d\d:\d\d", t) for t in ticks[:-1])
+    assert ticks[-1] == "now"
+    assert all(re.fullmatch(r"\d\d:\d\d", t) for t in ticks[:-1])
     assert events.locator(".chart__tz").text_content() == "UTC"
     current = events.locator(".chart__current tspan").all_text_contents()
     assert current in (["3", "this minute"], ["2", "this minute"], ["1", "this minute"])
@@ -127,7 +128,8 @@ def test_a_shop_without_events_yet_is_told_what_to_do(
     page = browser.new_page()
     page.goto(_url(live_server, "/app", installed))
     empty = page.locator(".chart__empty").all_inner_texts()
-    assert len(empty) == 2 and page.locator("svg.chart__svg").count() == 0
+    assert len(empty) == 2
+    assert page.locator("svg.chart__svg").count() == 0
     assert empty[0].startswith("No shopper events in the last hour yet.")
     assert "Turn on the Slipstream tracker in your theme" in empty[0]
     assert empty[1].startswith("No recommendation lists served in the last 24 hours yet.")

@@ -290,7 +290,8 @@ def test_customer_redact_leaves_no_trace_and_shop_redact_leaves_nothing(
 
         # Before: the customer is all over both stores (the test can see what it looks for).
         for where in (_postgres_text(), _redis_text()):
-            assert ids["customer"] in where and ids["visitor"] in where
+            assert ids["customer"] in where
+            assert ids["visitor"] in where
         assert ids["email"] in _postgres_text()  # the import and the failed delivery
         kept_rejections = r.lrange(rejections_key(shop), 0, -1)
         assert any(ids["visitor"] in row for row in kept_rejections)  # the "bad id!" event
@@ -303,7 +304,8 @@ def test_customer_redact_leaves_no_trace_and_shop_redact_leaves_nothing(
                 shop__domain=shop, user_id__in=[customer, visitor]
             ).values_list("event_id", flat=True)
         )
-        assert len(their_events) == 4 and all(e in _redis_text() for e in their_events[:3])
+        assert len(their_events) == 4
+        assert all(e in _redis_text() for e in their_events[:3])
         guest_events = list(
             Interaction.objects.filter(shop__domain=shop, user_id=guest).values_list(
                 "event_id", flat=True
@@ -338,7 +340,8 @@ def test_customer_redact_leaves_no_trace_and_shop_redact_leaves_nothing(
             assert trace not in rd, f"{trace} left in Redis"
         # ...and nobody else's data went with it.
         for kept in (ids["other"], ids["other_visitor"]):
-            assert kept in pg and kept in rd
+            assert kept in pg
+            assert kept in rd
         assert sorted(
             Interaction.objects.filter(shop__domain=shop).values_list("user_id", "item_id")
         ) == sorted([(f"c:{ids['other']}", "101"), (f"v:{ids['other_visitor']}", "104")])

@@ -90,7 +90,8 @@ def test_throttled_upserts_all_arrive_once(installed: str, fake: FakeShopify, tm
     r = get_redis()
     for customer in CUSTOMERS:
         stored = recs_read(r=r, shop=installed, user_id=f"c:{customer}")
-        assert stored is not None and stored.items
+        assert stored is not None
+        assert stored.items
         fields = entries[metaobject_handle(f"c:{customer}")]["fields"]
         assert json.loads(fields["products"]) == [
             f"gid://shopify/Product/{p}" for p in stored.items

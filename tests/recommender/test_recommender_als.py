@@ -62,7 +62,8 @@ def test_the_index_falls_back_to_every_row_when_its_buckets_hold_too_few() -> No
     index = LSHIndex.build(vectors, tables=1, bits=30, seed=0)  # buckets of about one row
     got = index.query(vectors[0], 45, exclude_rows={0, 1, 2})
     assert got == index.exact(vectors[0], 45, exclude_rows={0, 1, 2})
-    assert len(got) == 45 and not {0, 1, 2} & {row for row, _ in got}
+    assert len(got) == 45
+    assert not {0, 1, 2} & {row for row, _ in got}
     assert len(index.query(vectors[0], 100)) == 50  # never more than there are rows
 
 
@@ -121,7 +122,8 @@ def test_the_batched_solve_matches_the_dense_formula_for_every_row(
 
 def test_neighbours_of_an_item_come_from_its_own_cluster(model: ALS) -> None:
     got = model.neighbours("shoe1", 5)
-    assert len(got) == 5 and {s.item_id for s in got} <= set(SHOES) - {"shoe1"}
+    assert len(got) == 5
+    assert {s.item_id for s in got} <= set(SHOES) - {"shoe1"}
     assert [s.score for s in got] == sorted((s.score for s in got), reverse=True)
     assert model.neighbours("unknown", 5) == []
 
@@ -151,7 +153,8 @@ def test_a_shopper_with_no_known_items_gets_the_best_sellers(model: ALS) -> None
 def test_score_ranks_the_shoppers_cluster_first_and_unknown_items_last(model: ALS) -> None:
     scores = model.score(history=[("shoe1", 1.0), ("shoe2", 2.0)], items=["shoe3", "hat3", "x"])
     assert scores[0] > scores[1] > scores[2] == -2.0
-    assert scores[1] >= -1.0 and scores[0] <= 1.0
+    assert scores[1] >= -1.0
+    assert scores[0] <= 1.0
 
 
 def test_fit_is_deterministic_for_a_seed() -> None:

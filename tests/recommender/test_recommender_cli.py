@@ -38,9 +38,12 @@ def test_benchmark_prints_a_table_and_writes_every_figure(tmp_path: Path, capsys
     sasrec, popularity = result["models"]["sasrec"], result["models"]["popularity"]
     for row in (sasrec, popularity):
         assert 0.0 <= row["ndcg@10"] <= row["hr@10"] <= 1.0
-        assert 0.0 <= row["auc"] <= 1.0 and 0.0 <= row["gauc"] <= 1.0
-        assert row["cases"] == 120 and row["inference_ms_p50"] > 0
-    assert sasrec["epochs"] == 3 and sasrec["train_s"] > 0
+        assert 0.0 <= row["auc"] <= 1.0
+        assert 0.0 <= row["gauc"] <= 1.0
+        assert row["cases"] == 120
+        assert row["inference_ms_p50"] > 0
+    assert sasrec["epochs"] == 3
+    assert sasrec["train_s"] > 0
     # Co-visitation knows the ring: the item after the last one comes first.
     assert result["models"]["covisit"]["ndcg@10"] > popularity["ndcg@10"]
     assert "sasrec" in capsys.readouterr().out
@@ -83,7 +86,8 @@ def test_train_registers_a_challenger_and_promotes_it_only_when_not_worse(
     worse = [*common, "--model", "covisit", "--set", "covisit.window_s=0.5"]
     assert main([*worse, "--json", str(tmp_path / "c.json")]) == 0
     third = json.loads((tmp_path / "c.json").read_text())
-    assert third["version"] == "2" and third["promoted"] is False
+    assert third["version"] == "2"
+    assert third["promoted"] is False
     assert third["champion_ndcg"] > third["ndcg@10"]
     assert registry.alias_version(kind="covisit", alias="champion", tracking_uri=uri) == "1"
     assert registry.alias_version(kind="covisit", alias="challenger", tracking_uri=uri) == "2"
@@ -105,7 +109,8 @@ def test_benchmark_measures_a_warm_start_on_the_last_day(tmp_path: Path) -> None
             "--warm-days", "1", "--warm-epochs", "1", "--json", str(out), *QUICK]  # fmt: skip
     assert main(argv) == 0
     row = json.loads(out.read_text())["models"]["sasrec"]
-    assert row["new_interactions"] > 0 and 0 < row["warm_train_s"] < row["train_s"]
+    assert row["new_interactions"] > 0
+    assert 0 < row["warm_train_s"] < row["train_s"]
     assert 0 < row["warm_over_full"] < 1
     for prefix in ("base_", "warm_"):
         assert 0.0 <= row[f"{prefix}ndcg@10"] <= row[f"{prefix}hr@10"] <= 1.0

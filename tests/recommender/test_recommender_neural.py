@@ -59,7 +59,8 @@ def _timing_world(users: int = 300) -> list[Interaction]:
 def test_vocabulary_ranks_by_frequency_and_extends_without_moving_known_items() -> None:
     seen = [Interaction("u", item, "view", 0.0) for item in ["b", "a", "b", "c", "b", "a"]]
     vocab = Vocabulary.build(seen)
-    assert vocab.items == ("b", "a", "c") and len(vocab) == 4
+    assert vocab.items == ("b", "a", "c")
+    assert len(vocab) == 4
     assert (vocab.get("b"), vocab.get("zzz")) == (1, PAD)
     grown = vocab.extend([Interaction("u", "d", "view", 1.0), Interaction("u", "a", "view", 1.0)])
     assert grown.items == ("b", "a", "c", "d")
@@ -200,7 +201,8 @@ def test_warm_start_keeps_trained_weights_adds_new_items_and_learns_only_new_dat
     warm = model.warm_start(new)
     assert warm.vocab.items[: len(model.vocab.items)] == model.vocab.items
     assert warm.vocab.get("n") == len(model.vocab)
-    assert isinstance(model, SASRec) and isinstance(warm, SASRec)
+    assert isinstance(model, SASRec)
+    assert isinstance(warm, SASRec)
     old_rows = model.net.items.weight
     assert torch.equal(warm.net.items.weight[: len(old_rows)], old_rows)
     batches = list(
@@ -209,7 +211,8 @@ def test_warm_start_keeps_trained_weights_adds_new_items_and_learns_only_new_dat
         )
     )
     learned = torch.cat([targets[targets != PAD] for _, targets in batches])
-    assert len(learned) == 160 and set(learned.tolist()) == {
+    assert len(learned) == 160
+    assert set(learned.tolist()) == {
         warm.vocab.get("i0"),
         warm.vocab.get("n"),
     }

@@ -38,7 +38,7 @@ def test_the_surge_ratio_is_smoothed() -> None:
 
 
 def test_config_is_checked() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="horizon_hours must be at least 2"):
         TrendingConfig(horizon_hours=1)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="half_life_hours must be > 0"):
         TrendingConfig(half_life_hours=0)

@@ -21,15 +21,19 @@ def test_placeholders_of_the_final_size_render_at_once() -> None:
         ),
     )
     assert html.count("slipstream-recs__item--placeholder") == 3
-    assert 'aria-busy="true"' in html and 'data-product-id="5"' in html
-    assert "Recommended for you" in html and "{% schema" not in html and '"settings"' not in html
+    assert 'aria-busy="true"' in html
+    assert 'data-product-id="5"' in html
+    assert "Recommended for you" in html
+    assert "{% schema" not in html
+    assert '"settings"' not in html
 
 
 def test_the_title_and_status_follow_the_locale() -> None:
     html = block_render(
         block="recommendations", settings_=SETTINGS, template_name="index", locale="fr"
     )
-    assert "Recommandé pour vous" in html and "Chargement des recommandations" in html
+    assert "Recommandé pour vous" in html
+    assert "Chargement des recommandations" in html
 
 
 def _entry(name: str, n: int = 5) -> dict[str, Any]:
@@ -58,10 +62,13 @@ def test_a_customer_with_a_published_list_sees_it_rendered_by_liquid() -> None:
         template_name="index",
         customer=liquid_customer(customer_id=42, entry=_entry("Shoe")),
     )
-    assert "placeholder" not in html and 'data-prerendered="slipstream-covisit/2"' in html
+    assert "placeholder" not in html
+    assert 'data-prerendered="slipstream-covisit/2"' in html
     assert html.count('class="slipstream-recs__item"') == 3  # the block's count
-    assert 'href="/products/shoe0?ss_rec=saved"' in html and "$12.50" in html
-    assert 'alt="Shoe &lt;0&gt;"' in html and "Shoe &lt;0&gt;</span>" in html  # escaped
+    assert 'href="/products/shoe0?ss_rec=saved"' in html
+    assert "$12.50" in html
+    assert 'alt="Shoe &lt;0&gt;"' in html
+    assert "Shoe &lt;0&gt;</span>" in html
 
 
 def test_another_customers_list_is_never_rendered() -> None:
@@ -84,9 +91,11 @@ def test_another_customers_list_is_never_rendered() -> None:
             metaobjects=metaobjects,
         )
         assert html.count("slipstream-recs__item--placeholder") == 3
-        assert "Boot" not in html and "data-prerendered" not in html
+        assert "Boot" not in html
+        assert "data-prerendered" not in html
     source = (EXTENSION / "blocks" / "recommendations.liquid").read_text(encoding="utf-8")
-    assert "metaobjects[" not in source and "sha256" not in source
+    assert "metaobjects[" not in source
+    assert "sha256" not in source
 
 
 def test_a_customer_whose_entry_is_gone_gets_placeholders() -> None:

@@ -65,7 +65,8 @@ def test_no_token_is_minted_while_the_demo_is_off_or_has_no_secret(
 
 def test_a_minted_token_carries_shopifys_claims_and_signs_in(demo_on: None, settings: Any) -> None:
     response = Client().get("/demo/admin/token")
-    assert response.status_code == 200 and response["Cache-Control"] == "no-store"
+    assert response.status_code == 200
+    assert response["Cache-Control"] == "no-store"
     token = response.json()["token"]
     claims = jwt.decode(token, DEMO_SECRET, algorithms=["HS256"], audience=settings.SHOPIFY_API_KEY)
     assert set(claims) == {"iss", "dest", "aud", "sub", "exp", "nbf", "iat", "jti", "sid"}
@@ -74,11 +75,13 @@ def test_a_minted_token_carries_shopifys_claims_and_signs_in(demo_on: None, sett
         f"https://{DEMO_SHOP}",
         "1",
     )
-    assert claims["exp"] - claims["iat"] == 60 and claims["nbf"] == claims["iat"]
+    assert claims["exp"] - claims["iat"] == 60
+    assert claims["nbf"] == claims["iat"]
     session = session_verify(
         url="https://app.example/app/api/session", headers={"Authorization": f"Bearer {token}"}
     )
-    assert isinstance(session, Session) and (session.shop, session.user_id) == (DEMO_SHOP, "1")
+    assert isinstance(session, Session)
+    assert (session.shop, session.user_id) == (DEMO_SHOP, "1")
 
 
 def test_a_demo_token_signs_nothing_in_where_the_published_secret_is_the_apps(
@@ -89,7 +92,8 @@ def test_a_demo_token_signs_nothing_in_where_the_published_secret_is_the_apps(
     denied = session_verify(
         url="https://app.example/app/api/session", headers={"Authorization": f"Bearer {token}"}
     )
-    assert isinstance(denied, Denied) and denied.status == 401
+    assert isinstance(denied, Denied)
+    assert denied.status == 401
 
 
 @pytest.mark.django_db
@@ -148,10 +152,12 @@ def test_each_product_has_its_drawn_image(demo_on: None, settings: Any, tmp_path
     assert urls == {p.item_id: f"/demo/images/{p.item_id}.svg" for p in products}
     first = products[0]
     response = Client().get(urls[first.item_id])
-    assert response.status_code == 200 and response["Content-Type"] == "image/svg+xml"
+    assert response.status_code == 200
+    assert response["Content-Type"] == "image/svg+xml"
     assert response["Content-Security-Policy"] == "default-src 'none'; style-src 'unsafe-inline'"
     svg = response.content.decode()
-    assert svg.startswith('<svg xmlns="http://www.w3.org/2000/svg"') and first.title in svg
+    assert svg.startswith('<svg xmlns="http://www.w3.org/2000/svg"')
+    assert first.title in svg
     assert Client().get("/demo/images/999999.svg").status_code == 404
 
 

@@ -77,11 +77,12 @@ def test_a_process_that_exits_before_it_is_ready_raises_with_its_last_lines(
 def test_a_process_that_never_gets_ready_times_out_and_is_stopped(tmp_path: Path) -> None:
     code = "import time; print('still thinking'); time.sleep(60)"
     processes = Processes()
-    with pytest.raises(ProcessNotReady) as raised, processes:
+    with processes:
         processes.start(
             name="stuck", command=_python(code), env=ENV, log_dir=tmp_path, ready="ready"
         )
-        processes.wait_ready(timeout=1.0)
+        with pytest.raises(ProcessNotReady) as raised:
+            processes.wait_ready(timeout=1.0)
     assert str(raised.value) == (
         f"stuck printed no line matching 'ready' within 1s; the end of {tmp_path / 'stuck.log'}:\n"
         "still thinking"
@@ -170,9 +171,10 @@ def test_pid_stop_kills_a_daemon_that_ignores_sigterm() -> None:
 
 def test_sigterm_raises_system_exit_inside_the_block_only() -> None:
     before = signal.getsignal(signal.SIGTERM)
-    with pytest.raises(SystemExit) as raised, sigterm_raises():
+    # The handler raises at the next instruction after the signal lands, within the sleep.
+    with pytest.raises(SystemExit) as raised, sigterm_raises():  # noqa: PT012
         os.kill(os.getpid(), signal.SIGTERM)
-        time.sleep(5)  # the handler runs before this returns
+        time.sleep(5)
     assert raised.value.code == 128 + signal.SIGTERM
     assert signal.getsignal(signal.SIGTERM) is before
 

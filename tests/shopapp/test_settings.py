@@ -229,7 +229,8 @@ def test_the_demo_gives_its_processes_the_proxy_and_a_secret_of_their_own(
     secret = env["SHOPIFY_API_SECRET"]
     assert (env["SLIPSTREAM_ENV"], env["SLIPSTREAM_DEMO_APP_PROXY"]) == ("development", "true")
     assert env["SLIPSTREAM_DEMO"] == "true"  # web, worker, consumer and beat: the demo installed
-    assert len(secret) == 64 and secret not in (DEV_API_SECRET, settings.SHOPIFY_API_SECRET)
+    assert len(secret) == 64
+    assert secret not in (DEV_API_SECRET, settings.SHOPIFY_API_SECRET)
     # Made once per var dir, readable by its owner only; the next demo keeps it.
     assert stat.S_IMODE((tmp_path / "demo-secret").stat().st_mode) == 0o600
     assert DemoCommand().child_env()["SHOPIFY_API_SECRET"] == secret

@@ -104,4 +104,5 @@ def test_a_bug_in_the_normaliser_costs_only_its_event_and_is_logged(
     ]
     [record] = caplog.records
     assert record.getMessage() == f"normalising one event for {shop} failed"
-    assert record.exc_info is not None and record.exc_info[0] is ZeroDivisionError
+    assert record.exc_info is not None
+    assert record.exc_info[0] is ZeroDivisionError

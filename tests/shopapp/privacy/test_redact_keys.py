@@ -72,7 +72,8 @@ def test_customer_redact_deletes_every_declared_shopper_and_event_key_of_theirs(
     r = get_redis()
     for key in (*theirs, *others):
         r.set(key, 1, ex=60)
-    assert len(theirs) == 5 * 3 + 2 and len(set(theirs)) == len(theirs)
+    assert len(theirs) == 5 * 3 + 2
+    assert len(set(theirs)) == len(theirs)
 
     counts = customer_redact(
         shop_domain=shop, person=Person(customer_id="42", email="ADA@example.com")

@@ -13,7 +13,8 @@ def test_bare_visitor_keys_become_kinded_and_unprovable_ones_go(shop_domain: str
         r.set(key, key)
     assert shopper_keys_migrate(r=r, match=f"ss:{shop_domain}:*") == {"renamed": 1, "deleted": 1}
     assert r.get(f"ss:{shop_domain}:win:v:{DUID}") == old_visitor
-    assert not r.exists(old_visitor) and not r.exists(old_number)
+    assert not r.exists(old_visitor)
+    assert not r.exists(old_number)
     assert (r.get(kinded), r.get(unrelated)) == (kinded, unrelated)
     # A second run finds nothing to do.
     assert shopper_keys_migrate(r=r, match=f"ss:{shop_domain}:*") == {}

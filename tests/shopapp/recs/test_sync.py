@@ -83,7 +83,8 @@ def test_customers_lists_are_published_and_visitors_are_not(installed: str, fake
     assert recommendations_publish(shop=installed, user_ids=["c:207119551", VISITOR, "c:404"]) == 1
 
     [(handle, entry)] = fake.entries(installed).items()
-    assert handle == metaobject_handle("c:207119551") and "207119551" not in handle
+    assert handle == metaobject_handle("c:207119551")
+    assert "207119551" not in handle
     assert json.loads(entry["fields"]["products"]) == [
         "gid://shopify/Product/11",
         "gid://shopify/Product/12",
@@ -221,7 +222,8 @@ def test_redaction_finds_the_entry_through_the_pointer_after_a_secret_change(
 
     assert recommendation_unpublish(shop=installed, user_ids=["c:6021", VISITOR]) == 1
 
-    assert fake.entries(installed) == {} and fake.customer_metafields(installed) == {}
+    assert fake.entries(installed) == {}
+    assert fake.customer_metafields(installed) == {}
     assert recommendation_unpublish(shop=installed, user_ids=["c:6021"]) == 0  # twice: nothing
 
 
@@ -280,7 +282,8 @@ def test_the_catalogue_sync_reads_the_bulk_export(installed: str, fake: FakeShop
         "EUR",
         "https://cdn/p1.png",
     )
-    assert rows["1"].collection_ids == ["7"] and rows["4"].collection_ids == []
+    assert rows["1"].collection_ids == ["7"]
+    assert rows["4"].collection_ids == []
     assert (rows["1"].available, rows["2"].available) == (True, False)
     assert (rows["1"].published, rows["3"].published) == (True, False)
     assert not rows["99"].published  # gone from Shopify: never recommended again

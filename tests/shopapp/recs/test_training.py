@@ -48,8 +48,11 @@ def _history(shop: str) -> None:
 def test_the_first_retrain_becomes_champion(shop: str, mlflow_uri: str) -> None:
     _history(shop)
     result = model_retrain(kind="popularity", now=NOW)
-    assert result is not None and result.promoted and result.champion_ndcg is None
-    assert result.cases == 20 and result.challenger_ndcg == 1.0
+    assert result is not None
+    assert result.promoted
+    assert result.champion_ndcg is None
+    assert result.cases == 20
+    assert result.challenger_ndcg == 1.0
     assert (
         registry.alias_version(kind="popularity", alias="champion", tracking_uri=mlflow_uri)
         == result.version
@@ -72,7 +75,8 @@ def test_a_worse_challenger_is_not_promoted(shop: str, mlflow_uri: str, settings
 
     result = model_retrain(kind="popularity", now=NOW)
 
-    assert result is not None and not result.promoted
+    assert result is not None
+    assert not result.promoted
     assert result.challenger_ndcg < result.champion_ndcg == 1.0  # type: ignore[operator]
     assert (
         registry.alias_version(kind="popularity", alias="champion", tracking_uri=mlflow_uri) == "1"
@@ -92,7 +96,9 @@ def test_sasrec_trains_once_then_warm_starts_from_its_champion(shop: str, mlflow
 
     _history(shop)
     first = model_retrain(kind="sasrec", now=NOW)
-    assert first is not None and first.promoted and first.cases == 20
+    assert first is not None
+    assert first.promoted
+    assert first.cases == 20
     # A day later the champion is updated with the day that is new, not retrained from zero.
     second = model_retrain(kind="sasrec", now=NOW + timedelta(days=1))
     assert second is not None
@@ -104,7 +110,8 @@ def test_sasrec_trains_once_then_warm_starts_from_its_champion(shop: str, mlflow
     run_id = client.get_model_version("slipstream-sasrec", first.version).run_id
     assert run_id is not None
     history = client.get_metric_history(run_id, "valid_ndcg")
-    assert [m.step for m in history] == list(range(1, len(history) + 1)) and history
+    assert [m.step for m in history] == list(range(1, len(history) + 1))
+    assert history
     artifacts = {a.path for a in client.list_artifacts(run_id)}
     assert {"training_curves.png", "metrics.json"} <= artifacts
     served = registry.load(kind="sasrec", alias="champion", tracking_uri=mlflow_uri)

@@ -53,7 +53,8 @@ def test_an_invalid_document_is_caught() -> None:
     }
     for text, expected in bad.items():
         errors = document_errors(parse(text))
-        assert errors and any(expected in e for e in errors), (text, errors)
+        assert errors, text
+        assert any(expected in e for e in errors), (text, errors)
 
 
 def test_gql_accepts_the_schema_with_its_deprecations_made_consistent() -> None:

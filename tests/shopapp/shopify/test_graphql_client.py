@@ -52,7 +52,8 @@ def test_a_transient_refusal_is_waited_out_and_retried(
     with _client(installed, sleeps) as client:
         definition_ensure(client)
     assert len(fake.definitions) == 1  # created once, despite the refusals before it
-    assert len(sleeps) >= 2 and all(s > 0 for s in sleeps)
+    assert len(sleeps) >= 2
+    assert all(s > 0 for s in sleeps)
     if fault == "429":
         assert sleeps[:2] == [0.2, 0.2]  # Shopify's Retry-After
 
@@ -112,7 +113,8 @@ def test_the_client_paces_itself_to_the_bucket(installed: str, fake: FakeShopify
         get_redis().delete(bucket_key(installed))  # as a fresh worker: it does not know the bucket
         assert entries_publish(client, entries) == 12
     upserts = [e for e in fake.effects if e[1] == "metaobjectUpsert"]
-    assert len(upserts) == 12 and len({e[2] for e in upserts}) == 12
+    assert len(upserts) == 12
+    assert len({e[2] for e in upserts}) == 12
     throttled = fake.throttled
     assert throttled <= 1  # at most the first, before the client knew the bucket
 

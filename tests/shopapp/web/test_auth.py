@@ -107,8 +107,10 @@ def test_refresh_rotates_the_refresh_token(fake: FakeShopify, new_shop: str):
         token_decrypt(second.access_token),
         token_decrypt(second.refresh_token),
     )
-    assert new_access != old_access and new_access in fake.access_tokens
-    assert new_refresh != old_refresh and new_refresh in fake.refresh_tokens
+    assert new_access != old_access
+    assert new_access in fake.access_tokens
+    assert new_refresh != old_refresh
+    assert new_refresh in fake.refresh_tokens
     assert old_refresh not in fake.refresh_tokens  # spent: Shopify would refuse it now
     assert second.expires_at is not None
     assert second.expires_at > datetime.now(UTC) + timedelta(minutes=50)
@@ -280,7 +282,8 @@ def _install(client: Client, shop: str) -> str:
     response = client.get("/auth/install?" + _signed({"shop": shop, "host": "aG9zdA=="}))
     assert response.status_code == 302, response.content
     location = urlparse(response["Location"])
-    assert location.netloc == shop and location.path == "/admin/oauth/authorize"
+    assert location.netloc == shop
+    assert location.path == "/admin/oauth/authorize"
     query = parse_qs(location.query)
     assert query["client_id"] == [KEY]
     assert query["scope"] == [
@@ -308,7 +311,8 @@ def test_the_code_grant_installs_with_an_expiring_token(
     assert grant["expiring"] == 1
     credential = _credential(new_shop)
     assert token_decrypt(credential.access_token) in fake.access_tokens
-    assert credential.expires_at is not None and credential.refresh_token
+    assert credential.expires_at is not None
+    assert credential.refresh_token
 
 
 def test_a_replayed_state_is_refused(fake: FakeShopify, new_shop: str):
@@ -394,4 +398,5 @@ def test_reinstall_after_uninstall_exchanges_a_new_token(
     assert len(fake.grants("urn:ietf:params:oauth:grant-type:token-exchange")) == 2
     assert Shop.objects.get(domain=new_shop).is_active
     second_token = token_decrypt(_credential(new_shop).access_token)
-    assert second_token != first_token and second_token in fake.access_tokens
+    assert second_token != first_token
+    assert second_token in fake.access_tokens

@@ -156,7 +156,8 @@ def test_products_webhooks_keep_the_catalogue(shop: str, queued: list[str]):
         "Cult Products",
         "179.00",
     )
-    assert row.available and row.published
+    assert row.available
+    assert row.published
 
     sold_out = {
         **product,
