@@ -25,6 +25,7 @@ from typing import Any
 
 from bench.common import bench_env, scratch_var, web_start
 from shopapp.demo.tp2 import payload, product_event
+from shopapp.events.keys import STREAM
 from shopapp.processes import Processes
 
 REPO = Path(__file__).resolve().parents[1]
@@ -129,7 +130,7 @@ def _clean(env: dict[str, str]) -> None:
     unconsumed event log and the baseline's list."""
     code = (
         "import django; django.setup()\nfrom shopapp.redis import get_redis\n"
-        "get_redis().delete('ss:events', 'bench:baseline')"
+        f"get_redis().delete({STREAM!r}, 'bench:baseline')"
     )
     subprocess.run([sys.executable, "-c", code], env=env, cwd=REPO, check=True)
 

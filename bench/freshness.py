@@ -31,7 +31,9 @@ from typing import Any
 
 from bench.common import bench_env, scratch_var, web_start
 from shopapp.demo.tp2 import product_event
+from shopapp.events.keys import STREAM
 from shopapp.processes import CELERY_WORKER_READY, CONSUMER_READY, Processes
+from shopapp.recs.keys import RECS
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "results"
@@ -69,7 +71,7 @@ def _prepare(env: dict[str, str]) -> dict[str, Any]:
     prepared = dict(json.loads(out.stdout.strip().splitlines()[-1]))
     import redis  # a shared Redis may hold another run's backlog: it would be measured too
 
-    redis.Redis.from_url(prepared["redis"]).delete("ss:events", "ingest", "recommend")
+    redis.Redis.from_url(prepared["redis"]).delete(STREAM, "ingest", "recommend")
     return prepared
 
 
@@ -106,7 +108,7 @@ class Watcher(threading.Thread):
         self.db = self.r.connection_pool.connection_kwargs.get("db", 0)
         self.writes: dict[str, list[float]] = defaultdict(list)
         self.pubsub = self.r.pubsub()
-        self.pubsub.psubscribe(f"__keyspace@{self.db}__:ss:{SHOP}:recs:*")
+        self.pubsub.psubscribe(f"__keyspace@{self.db}__:{RECS.pattern(shop=SHOP)}")
 
     def run(self) -> None:
         import redis

@@ -24,6 +24,7 @@ from recommender.popularity import Popularity, PopularityConfig
 from recommender.predictor import Predictor
 from recommender.synthetic import generate_store
 from shopapp.demo.tp2 import payload, product_event
+from shopapp.events.keys import window_key
 
 SHOP = "bench.myshopify.com"
 RESULTS = Path(__file__).parent / "results"
@@ -77,7 +78,7 @@ def bench_window() -> tuple[dict[str, float], dict[str, float]]:
             r=r, shop=SHOP, user_id="bench-user", records=records, window_seconds=300, max_events=50
         )
     )
-    r.delete(f"ss:{SHOP}:win:bench-user")
+    r.delete(window_key(SHOP, "bench-user"))
     return result, _timed(r.ping)
 
 

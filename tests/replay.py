@@ -15,7 +15,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.tp2 import ACTION, CONTEXTS, PAYLOAD, PRODUCT, UNSTRUCT
+from shopapp.demo.tp2 import ACTION, CONTEXTS, PAYLOAD, PRODUCT, UNSTRUCT
 
 YOOCHOOSE_TEST_DAY = "yoochoose-100k/yoochoose-clicks-100k_test.txt"
 NAMESPACE = uuid.UUID("0d3c1c4e-7f55-4b5e-9a55-2f6b1f0f9a10")

@@ -7,39 +7,6 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from shopapp.demo.tp2 import (
-    ACTION,
-    CONTEXTS,
-    DUID,
-    PAYLOAD,
-    PRODUCT,
-    TRANSACTION,
-    UNSTRUCT,
-    VISITOR,
-    page_view,
-    payload,
-    product_event,
-    slipstream_event,
-)
-
-__all__ = [
-    "ACTION",
-    "CONTEXTS",
-    "DUID",
-    "PAYLOAD",
-    "PRODUCT",
-    "TRANSACTION",
-    "UNSTRUCT",
-    "VISITOR",
-    "duid_for",
-    "logged_batches",
-    "page_view",
-    "payload",
-    "product_event",
-    "proxy_tp2_path",
-    "slipstream_event",
-]
-
 
 def duid_for(name: str) -> str:
     """A stable visitor UUID per name, for tests that need several visitors."""

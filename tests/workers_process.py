@@ -10,6 +10,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
+from shopapp.events.keys import STREAM
 from shopapp.processes import CELERY_WORKER_READY, CONSUMER_READY, Process, Processes
 
 REPO = Path(__file__).resolve().parents[1]
@@ -37,7 +38,7 @@ def worker_env(*, mlflow_uri: str) -> dict[str, str]:
     return {"DATABASE_URL": url, "REDIS_URL": settings.REDIS_URL, "MLFLOW_TRACKING_URI": mlflow_uri}
 
 
-QUEUES = ("ss:events", "ingest", "recommend", "publish", "train")
+QUEUES = (STREAM, "ingest", "recommend", "publish", "train")
 # Where kombu keeps the tasks that workers took and have not acknowledged (a killed worker's too).
 UNACKED = ("unacked", "unacked_index", "unacked_mutex")
 

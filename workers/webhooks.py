@@ -15,6 +15,7 @@ from celery import shared_task
 from shopapp.events.services import order_purchases_record
 from shopapp.privacy.services import Person, customer_export, customer_redact, shop_redact
 from shopapp.recs.services import product_delete, product_webhook_apply
+from shopapp.shopify.ids import resource_id
 from shopapp.shops.services import scopes_update, shop_uninstall, webhook_done, webhook_pending
 from workers.tasks import PUBLISH_RETRY
 
@@ -25,14 +26,14 @@ def _person(payload: dict[str, Any], orders_key: str) -> Person | None:
     """Who a compliance webhook names: the customer, their email and phone, and their orders
     (`orders_to_redact`, `orders_requested`), which may include guest checkouts."""
     customer = payload.get("customer")
-    if not isinstance(customer, dict) or not str(customer.get("id") or "").isdigit():
+    if not isinstance(customer, dict) or resource_id(customer.get("id")) is None:
         return None
     orders = payload.get(orders_key)
     return Person(
         customer_id=str(customer["id"]),
         email=str(customer.get("email") or ""),
         phone=str(customer.get("phone") or ""),
-        order_ids=tuple(str(o) for o in orders if str(o).isdigit())
+        order_ids=tuple(str(o) for o in orders if resource_id(o) is not None)
         if isinstance(orders, list)
         else (),
     )

@@ -21,13 +21,12 @@ from snowplow_tracker import EmitterConfiguration, SelfDescribingJson, Snowplow,
 from snowplow_tracker.events import PageView, SelfDescribing
 
 from recommender.synthetic import Product
+from shopapp.demo.tp2 import ACTION, PRODUCT
 
 # The tracker's modules set their own loggers to INFO at import and log every request.
 for _name in ("snowplow_tracker.emitters", "snowplow_tracker.snowplow"):
     logging.getLogger(_name).setLevel(logging.WARNING)
 
-ACTION = "iglu:com.snowplowanalytics.snowplow.ecommerce/snowplow_ecommerce_action/jsonschema/1-0-2"
-PRODUCT = "iglu:com.snowplowanalytics.snowplow.ecommerce/product/jsonschema/1-0-0"
 REC = "iglu:app.slipstream/recommendation_{}/jsonschema/1-0-0"  # what tracker.js sends
 CLICK_RATE = 0.3  # of the lists a shopper is shown, the share they click a card of
 CART_RATE = 0.15

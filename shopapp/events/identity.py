@@ -20,14 +20,14 @@ from __future__ import annotations
 import re
 import uuid
 
+from shopapp.shopify.ids import gid_id, resource_id
+
 CUSTOMER = "c"
 VISITOR = "v"
 IMPORTED = "i"
 LEGACY = "x"
 # The longest stored id: the kind, a colon and up to 128 characters of the source's own id.
 MAX_USER_ID = 130
-_DIGITS_RE = re.compile(r"^[0-9]{1,20}$")
-_CUSTOMER_GID_RE = re.compile(r"^gid://shopify/Customer/([0-9]{1,20})$")
 # What an imported id may hold: printable, no separators the key formats or logs use.
 _IMPORTED_RE = re.compile(r"^[A-Za-z0-9_.@+-]{1,128}$")
 # A UUID as the trackers write it (a visitor's `duid`, an event's `eid`): 32 hex digits in either
@@ -51,7 +51,7 @@ class IdentityError(ValueError):
 def customer_user(customer_id: object) -> str:
     """The shopper id of a Shopify customer, from a value Shopify signed (a numeric id)."""
     text = str(customer_id).strip()
-    if not _DIGITS_RE.match(text) or int(text) == 0:
+    if resource_id(text) is None or int(text) == 0:
         raise IdentityError("a customer id is Shopify's numeric id")
     return f"{CUSTOMER}:{int(text)}"
 
@@ -74,9 +74,9 @@ def imported_user(raw: object) -> str:
     """The shopper id of a row of the merchant's own file: a customer's GID names the customer;
     anything else (an email, another system's id) stays an imported id of its own kind."""
     text = str(raw).strip()
-    gid = _CUSTOMER_GID_RE.match(text)
-    if gid:
-        return customer_user(gid.group(1))
+    gid = gid_id(text, "Customer")
+    if gid is not None:
+        return customer_user(gid)
     if "@" in text:
         text = text.lower()  # emails compare case-insensitively (redaction matches them)
     if not _IMPORTED_RE.match(text):

@@ -27,6 +27,7 @@ from shopapp.events.tp2 import (
     json_field,
     self_describing,
 )
+from shopapp.shopify.ids import gid_id, id_or_gid, resource_id
 
 INTERACTIONS = ("view", "cart", "purchase", "rec_impression", "rec_click")
 # The interactions that say what a shopper wants; widget measurements stay out of the window.
@@ -34,14 +35,12 @@ INTENT = frozenset({"view", "cart", "purchase"})
 ECOMMERCE_ACTION = "com.snowplowanalytics.snowplow.ecommerce/snowplow_ecommerce_action"
 PRODUCT_ENTITY = "com.snowplowanalytics.snowplow.ecommerce/product"
 TRANSACTION_ENTITY = "com.snowplowanalytics.snowplow.ecommerce/transaction"
-ORDER_ID_RE = re.compile(r"^(?:gid://shopify/Order/)?([0-9]{1,20})$")
 REC_IMPRESSION = "app.slipstream/recommendation_impression"
 REC_CLICK = "app.slipstream/recommendation_click"
 ACTION_INTERACTIONS = {"product_view": "view", "add_to_cart": "cart", "transaction": "purchase"}
 # Product and event ids as their sources write them: printable, bounded, no separator our logs
 # use. (Shopper ids have their own forms, a UUID among them: shopapp/events/identity.py.)
 PRODUCT_OR_EVENT_ID_RE = re.compile(r"[A-Za-z0-9_.:@-]{1,128}")
-GID_RE = re.compile(r"^gid://shopify/Product/(\d+)$")
 # Device clocks can be anything; an event more than a day off the collector's clock is suspect.
 MAX_CLOCK_SKEW_S = 24 * 3600
 # A stated true time may be in the past (a replay) but not ahead of our clock by more than this.
@@ -101,14 +100,14 @@ def interaction_build(
 
 
 def _is_order_id(order_id: str | None) -> bool:
-    return order_id is not None and order_id.isdigit() and len(order_id) <= 20
+    return resource_id(order_id) is not None
 
 
 def _product_id(raw: Any) -> str:
     text = str(raw).strip()
-    gid = GID_RE.match(text)
-    if gid:
-        return gid.group(1)
+    gid = gid_id(text, "Product")
+    if gid is not None:
+        return gid
     if not PRODUCT_OR_EVENT_ID_RE.fullmatch(text):
         raise EventError("invalid product id")
     return text
@@ -182,9 +181,9 @@ def tp2_normalise(
 def _order_id(entities: list[SelfDescribing]) -> str | None:
     for entity in entities:
         if entity.schema == TRANSACTION_ENTITY and isinstance(entity.data, dict):
-            found = ORDER_ID_RE.match(str(entity.data.get("transaction_id", "")))
-            if found:
-                return found.group(1)
+            found = id_or_gid(entity.data.get("transaction_id", ""), "Order")
+            if found is not None:
+                return found
     return None
 
 

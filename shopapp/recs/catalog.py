@@ -8,6 +8,8 @@ from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from shopapp.shopify.ids import gid_id
+
 
 def _variant_available(variant: dict[str, Any]) -> bool:
     """Sellable now: stock on hand, stock not tracked, or sold while out of stock."""
@@ -50,9 +52,7 @@ def product_from_webhook(payload: dict[str, Any]) -> dict[str, object] | None:
 
 
 def _numeric_id(gid: object) -> str | None:
-    text = str(gid or "")
-    tail = text.rsplit("/", 1)[-1]
-    return tail if text.startswith("gid://shopify/") and tail.isdigit() else None
+    return gid_id(gid)
 
 
 def _bulk_product(node: dict[str, Any]) -> dict[str, object] | None:

@@ -36,6 +36,7 @@ from shopapp.recs.store import (
     trending_write,
 )
 from shopapp.redis import get_redis
+from shopapp.shopify.ids import resource_id
 from shopapp.shops.models import Shop
 from shopapp.shops.selectors import ShopConfig, shop_config_get
 
@@ -198,7 +199,7 @@ def product_webhook_apply(*, shop: str, payload: dict[str, Any]) -> bool:
 def product_delete(*, shop: str, payload: dict[str, Any]) -> bool:
     """products/delete: kept as unpublished, so no model that still knows it can recommend it."""
     product_id = str(payload.get("id", ""))
-    if not product_id.isdigit():
+    if resource_id(product_id) is None:
         return False
     Product.objects.filter(shop__domain=shop, product_id=product_id).update(
         published=False, available=False

@@ -15,16 +15,16 @@ import time
 from typing import Any
 
 from shopapp.recs.fill import covisit_list, fill_chain, sources_joined
-from shopapp.recs.selectors import products_by_id
-from shopapp.recs.store import (
+from shopapp.recs.keys import (
     SERVED_TTL_S,
     covisit_key,
     popular_key,
     recs_key,
     served_key,
-    stored_parse,
     trending_key,
 )
+from shopapp.recs.selectors import products_by_id
+from shopapp.recs.store import stored_parse
 from shopapp.redis import get_redis
 from shopapp.shops.selectors import ShopConfig
 

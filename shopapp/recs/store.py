@@ -29,9 +29,6 @@ from shopapp.recs.keys import (
     trending_key,
 )
 
-# serving.py reads these through this module; the keys' one home is shopapp/recs/keys.py.
-from shopapp.recs.keys import SERVED_TTL_S as SERVED_TTL_S
-
 
 @dataclass(frozen=True, slots=True)
 class StoredRecs:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django import forms
 
+from shopapp.shopify.ids import resource_id
 from shopapp.shops.models import (
     HISTORY_RETENTION_MAX_DAYS,
     HISTORY_RETENTION_MIN_DAYS,
@@ -64,7 +65,7 @@ class SettingsForm(forms.ModelForm):
     def clean_excluded_product_ids(self) -> list[str]:
         raw = str(self.cleaned_data.get("excluded_product_ids") or "")
         ids = [part.strip() for part in raw.replace("\n", ",").split(",") if part.strip()]
-        bad = [i for i in ids if not i.isdigit()]
+        bad = [i for i in ids if resource_id(i) is None]
         if bad:
             raise forms.ValidationError(f"Not product ids: {', '.join(bad[:5])}")
         return list(dict.fromkeys(ids))

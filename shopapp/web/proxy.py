@@ -18,6 +18,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from shopapp.events.identity import IdentityError, customer_user, visitor_user
 from shopapp.recs.serving import serving_list
+from shopapp.shopify.ids import resource_id
 from shopapp.shopify.signatures import SignatureRejected, app_proxy_verify
 from shopapp.shops.selectors import shop_config_get
 
@@ -44,7 +45,7 @@ def recommendations(request: HttpRequest) -> HttpResponse:
     if limit is None:
         return JsonResponse({"error": "limit must be an integer from 1 to 50"}, status=400)
     product_id = request.GET.get("product_id", "")
-    if product_id and not product_id.isdigit():
+    if product_id and resource_id(product_id) is None:
         return JsonResponse({"error": "product_id must be a product's numeric id"}, status=400)
     # No id at all: a shopper who has not consented to tracking (nothing personal to serve).
     served = serving_list(

@@ -17,6 +17,7 @@ from django.apps import apps
 from django.conf import settings
 from django.test import Client
 
+from shopapp.demo.tp2 import TRANSACTION, payload, product_event
 from shopapp.events.keys import rejections_key
 from shopapp.events.models import Interaction
 from shopapp.events.services import interactions_import
@@ -27,7 +28,7 @@ from shopapp.redis import get_redis
 from shopapp.rediskeys import family_of, shop_pattern
 from shopapp.shopify.signatures import webhook_sign
 from shopapp.shops.models import WebhookDelivery
-from tests.tp2 import TRANSACTION, payload, product_event, proxy_tp2_path
+from tests.tp2 import proxy_tp2_path
 from tests.workers_process import consumer_process, queues_clear, worker_env, worker_process
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]

@@ -15,13 +15,14 @@ from django.test import Client
 from recommender import registry
 from recommender.popularity import Popularity, PopularityConfig
 from recommender.types import Interaction as Seen
+from shopapp.demo.tp2 import payload, product_event
 from shopapp.processes import wait_until
 from shopapp.recs.metaobjects import metaobject_handle
 from shopapp.recs.store import recs_read
 from shopapp.redis import get_redis
 from shopapp.shops.models import Shop
 from tests.fakeshopify import FakeShopify
-from tests.tp2 import payload, product_event, proxy_tp2_path
+from tests.tp2 import proxy_tp2_path
 from tests.workers_process import pipeline_processes, worker_env
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]

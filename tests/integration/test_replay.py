@@ -16,6 +16,7 @@ import pytest
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.test import Client
 
+from shopapp.events.keys import STREAM
 from shopapp.events.models import Interaction
 from shopapp.events.trending import trending_totals
 from shopapp.events.window import window_key, window_read
@@ -31,13 +32,18 @@ from tests.replay import (
     yoochoose_clicks,
 )
 from tests.workers_process import consumer_process, queues_clear, worker_env, worker_process
+from workers.tasks import tracker_events_ingest
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 WINDOW_S, MAX_EVENTS = 300, 50  # the shop defaults
 HELD = 40  # tracker requests sent while the first worker's task is held (the tracker resends 20)
 VISIBILITY_S = 5  # a task whose worker died is delivered again after this long (production: 600)
 POLL_S = 0.5  # the waits count the whole history: not more often, beside a busy worker
-INGEST_LOG = re.compile(rb"Task slipstream\.ingest\.events\[([0-9a-f-]+)\] (received|succeeded)")
+INGEST_LOG = re.compile(
+    rb"Task "
+    + re.escape(tracker_events_ingest.name.encode())
+    + rb"\[([0-9a-f-]+)\] (received|succeeded)"
+)
 
 
 @pytest.fixture
@@ -122,7 +128,7 @@ def _windows(shop: str, users: list[str]) -> dict[str, list[tuple[str, float]]]:
 def _settled(shop: str, n_events: int) -> Callable[[], bool]:
     return lambda: (
         Interaction.objects.filter(shop__domain=shop).count() == n_events
-        and get_redis().xlen("ss:events") == 0
+        and get_redis().xlen(STREAM) == 0
         and get_redis().llen("ingest") == 0
     )
 

@@ -9,10 +9,11 @@ import pytest
 from snowplow_tracker import EmitterConfiguration, SelfDescribingJson, Snowplow, Subject
 from snowplow_tracker.events import PageView, SelfDescribing
 
+from shopapp.demo.tp2 import ACTION, PRODUCT
 from shopapp.events.normalise import tp2_normalise
 from shopapp.events.stream import STREAM, batch_decode
 from shopapp.redis import get_redis
-from tests.tp2 import ACTION, PRODUCT, duid_for
+from tests.tp2 import duid_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 

@@ -17,6 +17,7 @@ from snowplow_tracker.events import PageView, SelfDescribing
 from recommender import registry
 from recommender.popularity import Popularity, PopularityConfig
 from recommender.types import Interaction as Seen
+from shopapp.demo.tp2 import ACTION, PRODUCT
 from shopapp.events.models import Interaction
 from shopapp.events.window import window_read
 from shopapp.processes import wait_until
@@ -30,8 +31,6 @@ from workers.tasks import popular_refresh_all
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
-ACTION = "iglu:com.snowplowanalytics.snowplow.ecommerce/snowplow_ecommerce_action/jsonschema/1-0-2"
-PRODUCT = "iglu:com.snowplowanalytics.snowplow.ecommerce/product/jsonschema/1-0-0"
 # Popularity of the training history: 105 > 101 > 104 > 103 > 102.
 HISTORY = {"105": 5, "101": 4, "104": 3, "103": 2, "102": 1}
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from shopapp.demo.tp2 import DUID, VISITOR
 from shopapp.events.identity import is_user_id, uuid_canonical, visitor_user
-from tests.tp2 import DUID, VISITOR
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
-from tests.tp2 import DUID
+from shopapp.demo.tp2 import DUID
 
 pytestmark = pytest.mark.django_db(transaction=True)
 BEFORE, AFTER = ("events", "0002_identitylink"), ("events", "0003_kinded_shopper_ids")

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from shopapp.demo.tp2 import product_event
 from shopapp.events import services
 from shopapp.events.keys import rejections_count_key
 from shopapp.events.models import Interaction
@@ -16,7 +17,6 @@ from shopapp.events.rejections import rejections_list
 from shopapp.events.services import tracker_events_ingest
 from shopapp.events.stream import Batch
 from shopapp.redis import get_redis
-from tests.tp2 import product_event
 
 NOW = 1_767_225_600.0
 CONTEXTS = "iglu:com.snowplowanalytics.snowplow/contexts/jsonschema/1-0-0"

@@ -4,10 +4,11 @@ import re
 
 import pytest
 
+from shopapp.demo.tp2 import DUID, VISITOR, page_view, payload, product_event, slipstream_event
 from shopapp.events.normalise import tp2_normalise
 from shopapp.events.offline import offline_normalise
 from shopapp.events.tp2 import EventError, PayloadError, payload_parse
-from tests.tp2 import DUID, VISITOR, duid_for, page_view, payload, product_event, slipstream_event
+from tests.tp2 import duid_for
 
 SHOP = "s.myshopify.com"
 NOW = 1_767_225_600.0  # the events' device time

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from shopapp.demo.tp2 import VISITOR, page_view, product_event
 from shopapp.events.models import Interaction
 from shopapp.events.normalise import InteractionRecord
 from shopapp.events.rejections import rejections_list
@@ -13,7 +14,7 @@ from shopapp.events.trending import trending_totals
 from shopapp.events.window import window_read
 from shopapp.redis import get_redis
 from shopapp.shops.models import Shop
-from tests.tp2 import VISITOR, duid_for, page_view, product_event
+from tests.tp2 import duid_for
 
 
 def _batch(shop: str) -> list[InteractionRecord]:

@@ -8,6 +8,7 @@ from typing import cast
 
 import pytest
 
+from shopapp.demo.tp2 import VISITOR
 from shopapp.events.keys import STREAM, address_visitors_key
 from shopapp.events.models import IdentityLink, Interaction
 from shopapp.events.stream import Batch, events_append, visitor_digest
@@ -18,7 +19,7 @@ from shopapp.rediskeys import KeyFamily, Scope, declared
 from shopapp.shops.models import Shop
 from shopapp.shops.services import shop_uninstall
 from tests.shopapp.test_rediskeys import sample_key
-from tests.tp2 import VISITOR, duid_for
+from tests.tp2 import duid_for
 
 
 def test_the_new_visitor_caps_memory_forgets_a_redacted_customers_visitors(shop: str) -> None:

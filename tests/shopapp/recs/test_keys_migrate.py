@@ -1,8 +1,8 @@
 from __future__ import annotations
 
+from shopapp.demo.tp2 import DUID
 from shopapp.recs.keys_migrate import shopper_keys_migrate
 from shopapp.redis import get_redis
-from tests.tp2 import DUID
 
 
 def test_bare_visitor_keys_become_kinded_and_unprovable_ones_go(shop_domain: str) -> None:

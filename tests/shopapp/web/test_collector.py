@@ -8,11 +8,12 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
+from shopapp.demo.tp2 import PAYLOAD, page_view, payload, product_event
 from shopapp.shopify.signatures import app_proxy_sign
 from shopapp.shops.models import Shop, ShopSettings
 from shopapp.shops.selectors import shop_cache_clear
 from tests.brokers import queue_down
-from tests.tp2 import PAYLOAD, logged_batches, page_view, payload, product_event
+from tests.tp2 import logged_batches
 
 
 def _post(url: str, body: bytes, origin: str | None) -> tuple[int, dict[str, Any], str | None]:

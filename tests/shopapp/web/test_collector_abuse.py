@@ -13,6 +13,7 @@ from typing import Any, cast
 import pytest
 from django.test import Client
 
+from shopapp.demo.tp2 import payload, product_event
 from shopapp.events.stream import (
     address_rate_key,
     address_visitors_key,
@@ -20,7 +21,7 @@ from shopapp.events.stream import (
 )
 from shopapp.redis import get_redis
 from shopapp.web import collector
-from tests.tp2 import logged_batches, payload, product_event, proxy_tp2_path
+from tests.tp2 import logged_batches, proxy_tp2_path
 
 # 10 s into a minute: every request of a test lands in the same rate window unless it moves on.
 T0 = 1_800_000_000.0 - 1_800_000_000.0 % 60 + 10

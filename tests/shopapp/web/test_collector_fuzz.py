@@ -27,15 +27,15 @@ from hypothesis import HealthCheck, example, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
+from shopapp.demo.tp2 import PAYLOAD, product_event
 from shopapp.events.boundedjson import MAX_DEPTH, MAX_NUMBER_CHARS, JsonRejected, json_parse
+from shopapp.events.keys import rejections_count_key
 from shopapp.events.models import Interaction
 from shopapp.events.normalise import tp2_normalise
-from shopapp.events.rejections import rejections_key
 from shopapp.events.services import tracker_events_ingest
 from shopapp.events.stream import STREAM, batch_decode
 from shopapp.events.tp2 import JSON_FIELD_MAX_CHARS, EventError
 from shopapp.redis import get_redis
-from tests.tp2 import PAYLOAD, product_event
 
 hypothesis_settings.register_profile(
     "slipstream-fuzz",
@@ -217,7 +217,7 @@ class Ledger:
             Interaction.objects.filter(shop__domain=self.shop).values_list("event_id", flat=True)
         )
         assert recorded == self.event_ids
-        assert int(r.get(f"{rejections_key(self.shop)}:count") or 0) == self.rejected
+        assert int(r.get(rejections_count_key(self.shop)) or 0) == self.rejected
         return len(mine)
 
     def _rejection(self, reason: str) -> None:

@@ -9,7 +9,8 @@ from urllib.parse import quote
 import pytest
 from django.test import Client
 
-from tests.tp2 import PAYLOAD, logged_batches, product_event
+from shopapp.demo.tp2 import PAYLOAD, product_event
+from tests.tp2 import logged_batches
 
 
 @pytest.fixture(autouse=True)

@@ -12,6 +12,7 @@ import time
 import pytest
 from django.test import Client
 
+from shopapp.demo.tp2 import DUID, VISITOR, payload, product_event
 from shopapp.events.models import IdentityLink, Interaction
 from shopapp.events.normalise import interaction_build
 from shopapp.events.services import interactions_ingest, tracker_events_ingest
@@ -20,15 +21,7 @@ from shopapp.events.window import window_read
 from shopapp.privacy.models import DataExport
 from shopapp.privacy.services import Person, customer_export, customer_redact
 from shopapp.redis import get_redis
-from tests.tp2 import (
-    DUID,
-    VISITOR,
-    duid_for,
-    logged_batches,
-    payload,
-    product_event,
-    proxy_tp2_path,
-)
+from tests.tp2 import duid_for, logged_batches, proxy_tp2_path
 
 VICTIM = "207119551"  # customer B's Shopify id, which an attacker may well know
 ATTACKER = "301"

@@ -5,11 +5,12 @@ import time
 from django.conf import settings
 from django.test import Client
 
+from shopapp.demo.tp2 import DUID, VISITOR
 from shopapp.recs.services import products_upsert
 from shopapp.recs.store import StoredRecs, popular_write, recs_write
 from shopapp.redis import get_redis
 from shopapp.shopify.signatures import app_proxy_sign
-from tests.tp2 import DUID, VISITOR, duid_for
+from tests.tp2 import duid_for
 
 
 def _get(shop: str, *, secret: str | None = None, now: float | None = None, **extra: str):
