@@ -1,17 +1,18 @@
-"""MLflow glue: log a model, register it as ``slipstream-<kind>``, move aliases, load for serving.
+"""MLflow glue: log a model, register it as ``slipstream-[<namespace>-]<kind>``, move aliases,
+load for serving, delete a namespace's models.
 
 The only package in the project that imports mlflow (import-linter holds it to that). The
-registered artifact is a pyfunc (registry/pyfunc.py), which workers unwrap to the native
-Recommender.
+registered artifact is a pyfunc (registry/pyfunc.py) for MLflow's tooling; workers load the saved
+model inside it directly, after checking the content hash recorded here (registry/loading.py).
+A namespace (an opaque per-shop key such as ``s42``) keeps each shop's models apart; None is the
+global namespace of the CLI's dataset models.
 """
 
 from __future__ import annotations
 
-import os
+import logging
 import tempfile
-import threading
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,14 +20,14 @@ from typing import Any
 import mlflow
 import mlflow.pyfunc
 import pandas as pd
-from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
-from mlflow.protos.databricks_pb2 import RESOURCE_ALREADY_EXISTS, RESOURCE_DOES_NOT_EXIST, ErrorCode
-from mlflow.tracking._model_registry import utils as _registry_utils
-from mlflow.tracking._tracking_service import utils as _tracking_utils
 
 from recommender.evaluate import Case, evaluate
-from recommender.predictor import Predictor, Recommender
+from recommender.predictor import Recommender
+from recommender.registry import tracking
+from recommender.registry.deletion import models_delete
+from recommender.registry.integrity import HASH_TAG, ModelIntegrityError, tree_digest
+from recommender.registry.loading import Loaded, load, load_sized
 
 # RecommenderPyfunc is also imported from here by the entry point of models registered before the
 # pyfunc moved to its own module: it must stay importable as recommender.registry.RecommenderPyfunc.
@@ -39,67 +40,28 @@ from recommender.registry.pyfunc import (
     input_example,
     training_curves,
 )
+from recommender.registry.tracking import EXPERIMENT_NAME, model_name
 
-EXPERIMENT_NAME = "slipstream"
-_NOT_FOUND = ErrorCode.Name(RESOURCE_DOES_NOT_EXIST)
-_ALREADY_EXISTS = ErrorCode.Name(RESOURCE_ALREADY_EXISTS)
-_URI_ENV_VARS = ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")
-# mlflow keeps its URIs in process globals; the lock makes our temporary switch safe between
-# threads of one process that all go through this module.
-_URI_LOCK = threading.RLock()
+__all__ = [
+    "EXPERIMENT_NAME",
+    "HASH_TAG",
+    "Gate",
+    "Loaded",
+    "ModelIntegrityError",
+    "RecommenderPyfunc",
+    "VersionInfo",
+    "alias_version",
+    "load",
+    "load_sized",
+    "log_and_register",
+    "model_name",
+    "model_versions",
+    "models_delete",
+    "promote_if_not_worse",
+    "set_alias",
+]
 
-
-def model_name(kind: str) -> str:
-    return f"slipstream-{kind}"
-
-
-@contextmanager
-def _using(tracking_uri: str | None) -> Iterator[None]:
-    """Point mlflow's fluent API at ``tracking_uri`` for the block, then put everything back.
-
-    Fluent calls (log_model, load_model of models:/ URIs) read process globals and environment
-    variables; restoring both keeps a caller's own MLFLOW_TRACKING_URI untouched.
-    """
-    if tracking_uri is None:
-        yield
-        return
-    with _URI_LOCK:
-        saved_env = {name: os.environ.get(name) for name in _URI_ENV_VARS}
-        saved_tracking = _tracking_utils._tracking_uri
-        saved_registry = _registry_utils._registry_uri
-        mlflow.set_tracking_uri(tracking_uri)
-        mlflow.set_registry_uri(tracking_uri)
-        try:
-            yield
-        finally:
-            # None unsets it again; mlflow's own _use_tracking_uri restores the same way.
-            mlflow.set_tracking_uri(saved_tracking)  # type: ignore[arg-type]
-            _registry_utils._registry_uri = saved_registry
-            for name, value in saved_env.items():
-                if value is None:
-                    os.environ.pop(name, None)
-                else:
-                    os.environ[name] = value
-
-
-def _client(tracking_uri: str | None) -> MlflowClient:
-    return MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
-
-
-def _experiment_id(client: MlflowClient, artifact_location: str | None) -> str:
-    experiment = client.get_experiment_by_name(EXPERIMENT_NAME)
-    if experiment is not None:
-        return str(experiment.experiment_id)
-    try:
-        return str(client.create_experiment(EXPERIMENT_NAME, artifact_location=artifact_location))
-    except MlflowException as exc:
-        # Another trainer created it between our lookup and create.
-        if exc.error_code != _ALREADY_EXISTS:
-            raise
-        experiment = client.get_experiment_by_name(EXPERIMENT_NAME)
-        if experiment is None:
-            raise
-        return str(experiment.experiment_id)
+logger = logging.getLogger(__name__)
 
 
 def log_and_register(
@@ -111,22 +73,26 @@ def log_and_register(
     alias: str | None = "champion",
     artifact_location: str | None = None,
     epochs: Sequence[Any] = (),
+    namespace: str | None = None,
 ) -> str:
-    """Log ``model`` in a new run of the "slipstream" experiment, register it, move ``alias``.
+    """Log ``model`` in a new run of the "slipstream" experiment, register it as
+    ``model_name(model.kind, namespace=namespace)``, move ``alias``.
 
     ``epochs`` (recommender.types.Epoch records) become per-epoch metrics (``epoch_loss``,
     ``valid_hr``, ``valid_ndcg`` stepped by epoch) and a training-curve figure; ``metrics``
     also go in as a table (``metrics.json``). The model artifact holds the saved model (config
-    and item vocabulary included), with a signature and an input example.
+    and item vocabulary included), with a signature and an input example; the version is created
+    with the saved model's content hash as its ``slipstream.sha256`` tag, which ``load`` checks.
     ``artifact_location`` is only used when the experiment does not exist yet. Returns the new
     registered version ("1", "2", ...).
     """
-    name = model_name(model.kind)
-    client = _client(tracking_uri)
-    experiment_id = _experiment_id(client, artifact_location)
-    with _using(tracking_uri), tempfile.TemporaryDirectory(prefix="slipstream-model-") as tmp:
+    name = model_name(model.kind, namespace=namespace)
+    client = tracking.client(tracking_uri)
+    experiment_id = tracking.experiment_id(client, artifact_location)
+    with tracking.using(tracking_uri), tempfile.TemporaryDirectory(prefix="slipstream-") as tmp:
         model_dir = Path(tmp) / ARTIFACT_KEY
         model.save(model_dir)
+        digest = tree_digest(model_dir)
         entry_point = Path(tmp) / "slipstream_pyfunc.py"
         entry_point.write_text(ENTRY_POINT, encoding="utf-8")
         with mlflow.start_run(experiment_id=experiment_id):
@@ -152,51 +118,34 @@ def log_and_register(
                 input_example=input_example(),
                 # Explicit, so mlflow does not spend seconds inferring requirements.
                 pip_requirements=[f"mlflow=={mlflow.__version__}", f"pandas=={pd.__version__}"],
-                registered_model_name=name,
             )
-    version = str(info.registered_model_version)
+        # Registered apart from log_model so that the version is born with its hash: there is
+        # no moment in which a worker could find it unverifiable.
+        registered = mlflow.register_model(info.model_uri, name, tags={HASH_TAG: digest.sha256})
+    version = str(registered.version)
     if alias is not None:
         client.set_registered_model_alias(name, alias, version)
     return version
 
 
-def _alias_version(client: MlflowClient, name: str, alias: str) -> str | None:
-    try:
-        registered = client.get_registered_model(name)
-    except MlflowException as exc:
-        if exc.error_code != _NOT_FOUND:
-            raise
-        return None
-    version = registered.aliases.get(alias)
-    return None if version is None else str(version)
-
-
-def alias_version(*, kind: str, alias: str, tracking_uri: str | None = None) -> str | None:
+def alias_version(
+    *, kind: str, alias: str, namespace: str | None = None, tracking_uri: str | None = None
+) -> str | None:
     """The version ``alias`` points at, or None when the model or the alias does not exist."""
-    return _alias_version(_client(tracking_uri), model_name(kind), alias)
+    name = model_name(kind, namespace=namespace)
+    return tracking.alias_version(tracking.client(tracking_uri), name, alias)
 
 
-def set_alias(*, kind: str, alias: str, version: str, tracking_uri: str | None = None) -> None:
-    _client(tracking_uri).set_registered_model_alias(model_name(kind), alias, version)
-
-
-def load(*, kind: str, alias: str, tracking_uri: str | None = None) -> Predictor:
-    """Load ``slipstream-<kind>@<alias>`` as a native Predictor.
-
-    Raises LookupError when nothing is registered under that alias.
-    """
-    name = model_name(kind)
-    version = _alias_version(_client(tracking_uri), name, alias)
-    if version is None:
-        raise LookupError(f"no model registered as {name}@{alias}")
-    # Load the resolved version rather than the alias, so the version we report is the one we
-    # loaded even if the alias moves in between.
-    with _using(tracking_uri):
-        pyfunc_model = mlflow.pyfunc.load_model(f"models:/{name}/{version}")
-    wrapper = pyfunc_model.unwrap_python_model()
-    if not isinstance(wrapper, RecommenderPyfunc) or wrapper.model is None:
-        raise TypeError(f"{name} version {version} is not a Slipstream recommender")
-    return Predictor(model=wrapper.model, version=version, name=name)
+def set_alias(
+    *,
+    kind: str,
+    alias: str,
+    version: str,
+    namespace: str | None = None,
+    tracking_uri: str | None = None,
+) -> None:
+    name = model_name(kind, namespace=namespace)
+    tracking.client(tracking_uri).set_registered_model_alias(name, alias, version)
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,14 +157,16 @@ class VersionInfo:
     params: dict[str, str]
 
 
-def model_versions(*, kind: str, tracking_uri: str | None = None) -> list[VersionInfo]:
-    """Every registered version of ``slipstream-<kind>``, newest first, with its run's metrics."""
-    client = _client(tracking_uri)
-    name = model_name(kind)
+def model_versions(
+    *, kind: str, namespace: str | None = None, tracking_uri: str | None = None
+) -> list[VersionInfo]:
+    """Every registered version of the model, newest first, with its run's metrics."""
+    client = tracking.client(tracking_uri)
+    name = model_name(kind, namespace=namespace)
     try:
         versions = client.search_model_versions(f"name='{name}'")
     except MlflowException as exc:
-        if exc.error_code != _NOT_FOUND:
+        if exc.error_code != tracking.NOT_FOUND:
             raise
         return []
     # search_model_versions leaves each version's aliases empty: the registered model has them.
@@ -242,7 +193,7 @@ def model_versions(*, kind: str, tracking_uri: str | None = None) -> list[Versio
 class Gate:
     promoted: bool
     challenger_ndcg: float
-    champion_ndcg: float | None  # None: there was no champion
+    champion_ndcg: float | None  # None: there was no champion that could be loaded
     champion_version: str | None
 
 
@@ -254,23 +205,35 @@ def promote_if_not_worse(
     cases: Sequence[Case],
     k: int = 10,
     exclude_history: bool = True,
+    namespace: str | None = None,
     tracking_uri: str | None = None,
 ) -> Gate:
     """Score the current champion of ``kind`` on the ``cases`` the challenger (registered as
     ``version``) scored ``challenger_ndcg`` on; move ``@champion`` to the challenger unless it
-    does worse on NDCG@k."""
+    does worse on NDCG@k.
+
+    A champion whose files fail their hash check counts as no champion: no worker can serve it,
+    so the verified challenger replaces it."""
     champion_ndcg: float | None = None
     champion_version: str | None = None
     try:
-        champion = load(kind=kind, alias="champion", tracking_uri=tracking_uri)
+        champion = load(kind=kind, alias="champion", namespace=namespace, tracking_uri=tracking_uri)
     except LookupError:
         pass
+    except ModelIntegrityError:
+        logger.warning("promoting %s version %s over an unverifiable champion", kind, version)
     else:
         champion_version = champion.version
         champion_ndcg = evaluate(champion.model, cases, k=k, exclude_history=exclude_history).ndcg
     promoted = champion_ndcg is None or challenger_ndcg >= champion_ndcg
     if promoted:
-        set_alias(kind=kind, alias="champion", version=version, tracking_uri=tracking_uri)
+        set_alias(
+            kind=kind,
+            alias="champion",
+            version=version,
+            namespace=namespace,
+            tracking_uri=tracking_uri,
+        )
     return Gate(
         promoted=promoted,
         challenger_ndcg=challenger_ndcg,

@@ -1,6 +1,7 @@
 """The pyfunc face of a saved Recommender, so that `mlflow models serve` and other MLflow tooling
-work; workers unwrap it to the native model (recommender.registry.load), so the hot path never
-builds a DataFrame. Also the figure of a neural training's curves that each run logs."""
+work. Workers never load it: recommender.registry.load reads only the saved model inside it
+(MODEL_SUBPATH), so no code from the artifact store runs and the hot path never builds a
+DataFrame. Also the figure of a neural training's curves that each run logs."""
 
 from __future__ import annotations
 
@@ -16,8 +17,11 @@ from mlflow.types.schema import Array, ColSpec, Schema
 from recommender.predictor import Recommender, load_model
 
 ARTIFACT_KEY = "model"
-# "Models from code": the artifact holds this tiny script instead of a pickled wrapper, so loading
-# a model never unpickles anything; it needs this package importable, which serving has anyway.
+# Where a pyfunc model keeps an entry of ``artifacts={ARTIFACT_KEY: dir}`` inside its own
+# directory: the saved Recommender, relative to the logged model's root.
+MODEL_SUBPATH = f"artifacts/{ARTIFACT_KEY}"
+# "Models from code": the artifact holds this tiny script instead of a pickled wrapper, so MLflow
+# tooling never unpickles anything; it needs this package importable. Our workers do not run it.
 ENTRY_POINT = """import mlflow
 
 from recommender.registry.pyfunc import RecommenderPyfunc
