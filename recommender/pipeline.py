@@ -51,11 +51,13 @@ def train_and_register(
     since: float | None = None,
     params: Mapping[str, Any] | None = None,
     promote: bool = False,
+    namespace: str | None = None,
 ) -> Registered:
     """Fit ``kind`` on ``train`` (neural kinds stop early on ``valid``; ``init``/``since`` warm
     start them), score it on ``cases`` ranked ``deep`` (default ``k``) deep, log and register it
     as @challenger, and with ``promote`` move @champion to it unless the champion does worse on
-    NDCG@k over the same cases."""
+    NDCG@k over the same cases. ``namespace`` registers it among one owner's models (a shop's:
+    ``slipstream-<namespace>-<kind>``); None: the global ``slipstream-<kind>``."""
     started = time.perf_counter()
     built = build(
         kind,
@@ -86,6 +88,7 @@ def train_and_register(
         alias="challenger",
         artifact_location=artifact_location,
         epochs=built.result.epochs if built.result is not None else (),
+        namespace=namespace,
     )
     gate = None
     if promote:
@@ -97,10 +100,11 @@ def train_and_register(
             k=k,
             exclude_history=exclude_history,
             tracking_uri=tracking_uri,
+            namespace=namespace,
         )
     return Registered(
         kind=kind,
-        name=registry.model_name(kind),
+        name=registry.model_name(kind, namespace=namespace),
         version=version,
         built=built,
         metrics=metrics,

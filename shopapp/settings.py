@@ -295,7 +295,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "popular-lists": {"task": "slipstream.recommend.popular_refresh_all", "schedule": 60.0},
     "trending-lists": {"task": "slipstream.recommend.trending_refresh_all", "schedule": 60.0},
     "covisitation": {"task": "slipstream.train.covisit_refresh_all", "schedule": 6 * 3600.0},
-    "retraining": {"task": "slipstream.train.models_retrain", "schedule": 24 * 3600.0},
+    # Each shop whose models are due (daily, or new with history): queued one by one.
+    "retraining": {"task": "slipstream.train.shop_models_retrain_all", "schedule": 3600.0},
     "metaobjects-cleanup": {
         "task": "slipstream.publish.metaobjects_cleanup_all",
         "schedule": 24 * 3600.0,
@@ -320,5 +321,6 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
 
-# Which registered model kind serves (`slipstream-<kind>`); each shop's settings pick the alias.
-SERVING_MODEL_KIND = env.str("SLIPSTREAM_SERVING_MODEL", default="popularity")
+# A worker's loaded models, all shops together, weighed by their saved size; past it the least
+# recently used are evicted (shopapp.recs.predictors).
+PREDICTOR_CACHE_MB = env.int("SLIPSTREAM_PREDICTOR_CACHE_MB", default=512)

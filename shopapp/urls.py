@@ -24,6 +24,7 @@ urlpatterns = [
     path("app/api/settings", api.settings_api, name="app-api-settings"),
     path("app/api/models/promote", api.promote_api, name="app-api-promote"),
     path("app/api/models/retrain", api.retrain_api, name="app-api-retrain"),
+    path("app/api/models/pin", api.pin_api, name="app-api-pin"),
     path("app/api/models/retrain/status", api.retrain_status_api, name="app-api-retrain-status"),
     path("app/api/import", api.import_api, name="app-api-import"),
     path("app/api/events/latest", api.latest_events_api, name="app-api-latest-events"),

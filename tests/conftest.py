@@ -132,3 +132,35 @@ def installed(fake: FakeShopify, shop: str) -> str:
         ),
     )
     return shop
+
+
+def shop_model_serve(
+    shop: str,
+    model: Any,
+    *,
+    alias: str | None = "champion",
+    tracking_uri: str | None = None,
+    artifact_location: str | None = None,
+) -> str:
+    """Register ``model`` among the shop's own models (in the test's MLflow settings, unless
+    given) and make its kind the one that serves the shop, as a retraining's decision would;
+    returns its version."""
+    from django.conf import settings
+
+    from recommender import registry
+    from shopapp.shops.models import Shop, ShopSettings
+    from shopapp.shops.selectors import shop_cache_clear
+
+    row = Shop.objects.get(domain=shop)
+    version = registry.log_and_register(
+        model=model,
+        metrics={},
+        params={},
+        tracking_uri=tracking_uri or settings.MLFLOW_TRACKING_URI,
+        artifact_location=artifact_location or settings.MLFLOW_ARTIFACT_ROOT,
+        alias=alias,
+        namespace=row.model_namespace,
+    )
+    ShopSettings.objects.update_or_create(shop=row, defaults={"serving_kind": model.kind})
+    shop_cache_clear()
+    return version

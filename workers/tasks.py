@@ -19,8 +19,8 @@ from shopapp.events import services as events
 from shopapp.events.identity import is_customer
 from shopapp.events.stream import Batch
 from shopapp.privacy import services as privacy
+from shopapp.recs import scheduling, store, sync, training
 from shopapp.recs import services as recs
-from shopapp.recs import store, sync, training
 from shopapp.redis import get_redis
 from shopapp.shopify.graphql import ShopifyUnavailable
 from shopapp.shops import services as shops
@@ -223,8 +223,24 @@ def metaobjects_cleanup_all() -> None:
             continue
 
 
-@shared_task(name="slipstream.train.models_retrain", soft_time_limit=3000, time_limit=3300)
-def models_retrain() -> list[str]:
-    """Beat, daily (or the dashboard): each model kind retrained on recent history; promoted
-    only if not worse than its champion."""
-    return training.models_retrain()
+@shared_task(name="slipstream.train.shop_models_retrain", soft_time_limit=3000, time_limit=3300)
+def shop_models_retrain(*, shop: str) -> str | None:
+    """One shop's models retrained on its own history and the kind that serves it chosen
+    (queued by beat or by the merchant, under the shop's single-flight claim, released here)."""
+    try:
+        decision = training.shop_models_retrain(shop=shop)
+    finally:
+        scheduling.retrain_release(shop=shop)
+    return decision.serving_kind if decision is not None else None
+
+
+@shared_task(name="slipstream.train.shop_models_retrain_all", soft_time_limit=60, time_limit=90)
+def shop_models_retrain_all() -> int:
+    """Beat, hourly: every shop whose models are due (new shops with history first, then the
+    stalest), each queued once; the train queue runs them one after another."""
+    queued = 0
+    for shop in scheduling.shops_due_for_retraining():
+        if scheduling.retrain_claim(shop=shop):
+            shop_models_retrain.delay(shop=shop)
+            queued += 1
+    return queued

@@ -14,6 +14,7 @@ from celery import shared_task
 
 from shopapp.events.services import order_purchases_record
 from shopapp.privacy.services import Person, customer_export, customer_redact, shop_redact
+from shopapp.recs.champions import shop_models_delete
 from shopapp.recs.services import product_delete, product_webhook_apply
 from shopapp.shopify.ids import resource_id
 from shopapp.shops.services import scopes_update, shop_uninstall, webhook_done, webhook_pending
@@ -53,6 +54,13 @@ def _customer_redact(shop: str, payload: dict[str, Any]) -> object:
     return customer_redact(shop_domain=shop, person=person) if person else None
 
 
+def _uninstalled(shop: str, _: dict[str, Any]) -> object:
+    """The token goes at once; so do the shop's models (retrained from its history if it comes
+    back within the 48 hours before shop/redact deletes that too)."""
+    shop_uninstall(domain=shop)
+    return {"models_deleted": shop_models_delete(shop=shop)}
+
+
 def _scopes(shop: str, payload: dict[str, Any]) -> object:
     current = payload.get("current")
     granted = ",".join(str(s) for s in current) if isinstance(current, list) else ""
@@ -61,7 +69,7 @@ def _scopes(shop: str, payload: dict[str, Any]) -> object:
 
 
 HANDLERS: dict[str, Callable[[str, dict[str, Any]], object]] = {
-    "app/uninstalled": lambda shop, _: shop_uninstall(domain=shop),
+    "app/uninstalled": _uninstalled,
     "app/scopes_update": _scopes,
     "products/create": lambda shop, p: product_webhook_apply(shop=shop, payload=p),
     "products/update": lambda shop, p: product_webhook_apply(shop=shop, payload=p),

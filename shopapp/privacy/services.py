@@ -34,6 +34,7 @@ from shopapp.events.window import window_read
 from shopapp.privacy.models import DataExport
 from shopapp.privacy.redis_redact import shop_keys_delete, shopper_keys_delete
 from shopapp.privacy.selectors import EXPORT_RETENTION_DAYS
+from shopapp.recs.champions import shop_models_delete
 from shopapp.recs.store import recs_read
 from shopapp.recs.sync import recommendation_unpublish
 from shopapp.redis import get_redis
@@ -195,6 +196,8 @@ def shop_redact(*, shop_domain: str) -> dict[str, int]:
         log.warning("shop/redact for %s ignored: the shop has reinstalled the app", shop_domain)
         return {}
     counts: dict[str, int] = {}
+    # First: the shop's row is how its models are found (their names hold its id, not its domain).
+    counts["models"] = shop_models_delete(shop=shop_domain)
     with transaction.atomic():
         if shop is not None:
             counts["rows"] = shop.delete()[0]  # cascades to every table that refers to the shop

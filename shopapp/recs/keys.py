@@ -103,13 +103,30 @@ DEFINITION_CHECKED = declare(
 
 TRAINING_STATUS_TTL_S = 7 * 24 * 3600
 TRAINING_STATUS = declare(
-    "ss:train:status",
+    "ss:{shop}:train:status",
     owner="shopapp.recs.training_status",
-    scope=Scope.GLOBAL,
-    what="JSON: the latest retraining's progress, for the dashboard",
+    scope=Scope.SHOP,
+    what="JSON: the shop's latest retraining's progress, for its dashboard",
     ttl_s=TRAINING_STATUS_TTL_S,
 )
-TRAIN_STATUS_KEY = TRAINING_STATUS.key()
+# A retraining of the shop is queued or running: one at a time per shop (single flight), so
+# repeated clicks on Retrain and beat's passes queue nothing more. Outlives the task's hard limit.
+TRAINING_LOCK_TTL_S = 3600
+TRAINING_LOCK = declare(
+    "ss:{shop}:train:lock",
+    owner="shopapp.recs.training",
+    scope=Scope.SHOP,
+    what="string: a retraining of the shop is queued or running",
+    ttl_s=TRAINING_LOCK_TTL_S,
+)
+
+
+def training_status_key(shop: str) -> str:
+    return TRAINING_STATUS.key(shop=shop)
+
+
+def training_lock_key(shop: str) -> str:
+    return TRAINING_LOCK.key(shop=shop)
 
 
 def recs_key(shop: str, user_id: str) -> str:

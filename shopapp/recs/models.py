@@ -26,3 +26,25 @@ class Product(models.Model):
 
     def __str__(self) -> str:
         return f"{self.title} ({self.product_id})"
+
+
+class ModelDecision(models.Model):
+    """One retraining's choice of the kind that serves a shop, with its evidence: every candidate
+    kind's holdout figures (recs/training.py), shown on the Models page."""
+
+    shop = models.ForeignKey("shops.Shop", on_delete=models.CASCADE, related_name="decisions")
+    decided_at = models.DateTimeField()
+    serving_kind = models.CharField(max_length=32, blank=True)  # "": nothing to serve yet
+    serving_version = models.CharField(max_length=32, blank=True)
+    reason = models.CharField(max_length=255)
+    cases = models.PositiveIntegerField()  # holdout cases every candidate was scored on
+    # [{"kind", "version", "ndcg_at_10", "hr_at_10", "champion_version", "champion_ndcg_at_10",
+    #   "promoted", "seconds"}], one per kind fitted.
+    candidates = models.JSONField(default=list)
+    seconds = models.FloatField()
+
+    class Meta:
+        indexes = [models.Index(fields=["shop", "-decided_at"], name="decision_shop_latest")]
+
+    def __str__(self) -> str:
+        return f"{self.shop_id}: {self.serving_kind or 'nothing'} at {self.decided_at}"

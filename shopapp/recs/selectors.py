@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from django.db.models import Count, Exists, OuterRef
 
 from shopapp.events.models import Interaction
+from shopapp.recs.champions import decision_latest, model_versions_list, serving_model_get
 from shopapp.recs.models import Product
+from shopapp.recs.training import RETRAINED
 
 
 def products_by_id(*, shop: str, product_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
@@ -96,3 +98,46 @@ def recommendation_performance(*, shop: str, since: datetime, until: datetime) -
             (prices.get(item, Decimal(0)) for _, item in attributed), Decimal(0)
         ),
     )
+
+
+def models_status(*, shop: str) -> dict[str, Any]:
+    """What serves the shop and why, and each retrained kind's champion and challenger with
+    their holdout figures and when they were trained (`manage.py models_status`)."""
+    serving = serving_model_get(shop=shop)
+    decision = decision_latest(shop=shop)
+    kinds: dict[str, dict[str, Any]] = {}
+    for kind in RETRAINED:
+        versions = model_versions_list(shop=shop, kind=kind)
+        kinds[kind] = {
+            alias: next(
+                (
+                    {
+                        "version": v.version,
+                        "ndcg_at_10": v.metrics.get("ndcg_at_10"),
+                        "hr_at_10": v.metrics.get("hr_at_10"),
+                        "holdout_cases": v.metrics.get("holdout_cases"),
+                        "trained_at": datetime.fromtimestamp(v.created_at, UTC).isoformat(),
+                    }
+                    for v in versions
+                    if alias in v.aliases
+                ),
+                None,
+            )
+            for alias in ("champion", "challenger")
+        }
+    return {
+        "shop": shop,
+        "serving": {
+            "kind": serving.kind,
+            "version": serving.version,
+            "name": serving.name,
+            "pinned": serving.pinned,
+        }
+        if serving is not None
+        else None,
+        "reason": "pinned by the merchant"
+        if serving is not None and serving.pinned
+        else (decision.reason if decision is not None else "never retrained"),
+        "decided_at": decision.decided_at.isoformat() if decision is not None else None,
+        "kinds": kinds,
+    }

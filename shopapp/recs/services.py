@@ -10,7 +10,6 @@ from decimal import Decimal
 from typing import Any
 
 import redis
-from django.conf import settings
 
 from recommender.covisit import CoVisitConfig, covisit_fit
 from recommender.predictor import Predictor
@@ -44,6 +43,15 @@ from shopapp.shops.selectors import ShopConfig, shop_config_get
 def recommendations_refresh(*, shop: str, user_ids: Sequence[str]) -> dict[str, StoredRecs]:
     """Recompute shoppers' top-K from their current windows (one inference batch, one round trip
     each way) and store them for serving. Nothing when the shop is gone or no model serves."""
+    recs = recommendations_compute(shop=shop, user_ids=user_ids)
+    if recs:
+        recs_write_many(r=get_redis(), shop=shop, recs=recs)
+    return recs
+
+
+def recommendations_compute(*, shop: str, user_ids: Sequence[str]) -> dict[str, StoredRecs]:
+    """The lists `recommendations_refresh` would store for these shoppers now, without storing
+    them (the operator's `manage.py recommendations_for` shows them)."""
     config = shop_config_get(domain=shop)
     predictor = _serving_predictor(config)
     if config is None or predictor is None or not user_ids:
@@ -67,7 +75,6 @@ def recommendations_refresh(*, shop: str, user_ids: Sequence[str]) -> dict[str, 
     ranked = _ranked(predictor, histories, config, [excluded[u] for u in user_ids])
     recs = dict(zip(user_ids, ranked, strict=True))
     _fill(r=r, shop=shop, config=config, recs=recs, windows=windows, excluded=excluded)
-    recs_write_many(r=r, shop=shop, recs=recs)
     return recs
 
 
@@ -123,9 +130,13 @@ def popular_refresh(*, shop: str) -> StoredRecs | None:
 
 
 def _serving_predictor(config: ShopConfig | None) -> Predictor | None:
-    if config is None or not config.active:
+    """The shop's own model of the kind that serves it (recs/training.py chooses; the merchant
+    may pin one); None before its first retraining, when the fill chain serves alone."""
+    if config is None or not config.active or not config.serving_kind:
         return None
-    return predictor_get(kind=settings.SERVING_MODEL_KIND, alias=config.serving_alias)
+    return predictor_get(
+        namespace=config.model_namespace, kind=config.serving_kind, alias=config.serving_alias
+    )
 
 
 def _ranked(
@@ -143,7 +154,7 @@ def _ranked(
             items=[s.item_id for s in scored],
             scores=[s.score for s in scored],
             model_version=f"{predictor.name}/{predictor.version}",
-            source=f"model:{settings.SERVING_MODEL_KIND}",
+            source=f"model:{predictor.model.kind}",
             computed_at=now,
         )
         for scored in batches

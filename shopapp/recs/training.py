@@ -1,27 +1,32 @@
-"""Scheduled retraining: fit a challenger on recent history, and promote it to @champion only when
-it does at least as well as the champion on the same holdout (the last day).
+"""Each shop's models, retrained on that shop's history alone, and the choice of the kind that
+serves it.
 
-Neural models (SASRec) are warm-started from their champion: its weights and vocabulary carry
-over and a few epochs learn only the day that is new since it was trained, which takes minutes
-where a full training takes much longer. With no champion yet they train from scratch. Either
-way they stop early on the newest training day's last interaction of each shopper, held out.
+A retraining fits every kind the shop's data supports on the 30 days before its holdout day (the
+last day), registers each as @challenger among the shop's models (`slipstream-s<id>-<kind>`,
+decisions/0009), promotes it over its kind's @champion only when it is not worse on that day, and
+then serves the kind whose champion ranks the holdout best. A neural kind may serve only with
+NEURAL_MIN_CASES holdout cases behind it; below that co-visitation serves (its lists topped up by
+trending, then popular), else popularity. The merchant may pin a kind instead. The decision and
+every candidate's figures are kept (`ModelDecision`) and shown on the Models page.
 
-Workers reload a model when `@champion` moves (recs/predictors.py), so a promotion reaches serving
-within a minute, with no restart.
+Neural kinds warm-start from their champion (its weights and vocabulary carry over; a few epochs
+learn the newest day) unless the champion is older than FULL_RETRAIN_EVERY: a full retraining
+then bounds how long a warm-started model can drift, or still reflect redacted customers.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 
 from recommender import registry
 from recommender.data import hold_out_last
-from recommender.evaluate import holdout_cases
+from recommender.evaluate import Case, holdout_cases
 from recommender.kinds import KINDS, NEURAL
 from recommender.pipeline import train_and_register
 from recommender.predictor import Recommender
@@ -29,75 +34,141 @@ from recommender.types import Interaction as Seen
 from recommender.types import TrainConfig
 from shopapp.events.models import Interaction
 from shopapp.events.normalise import INTENT
+from shopapp.recs.decisions import Candidate, Decision
+from shopapp.recs.models import ModelDecision
 from shopapp.recs.training_status import training_status_set
+from shopapp.shops.models import Shop, ShopSettings
+from shopapp.shops.selectors import shop_cache_clear
 
 log = logging.getLogger(__name__)
 
 TRAIN_DAYS = 30
 HOLDOUT = timedelta(days=1)
-MAX_ROWS = 2_000_000
+# Newest first: a large shop trains on its recent history, and never crowds out another.
+MAX_ROWS_PER_SHOP = 1_000_000
 K = 10
-# The kinds retrained every day, of recommender.kinds.KINDS (ALS and SLi-Rec do not lead on our
-# benchmarks yet: docs/benchmarks.md).
-RETRAINED: tuple[str, ...] = ("popularity", "covisit", "sasrec")
+# Every kind a shop is retrained with, simplest first (a tie goes to the simpler). ALS does not
+# lead on any of our benchmarks (docs/benchmarks.md), so it is not fitted.
+RETRAINED: tuple[str, ...] = ("popularity", "covisit", "sasrec", "slirec")
 assert set(RETRAINED) <= set(KINDS)
+# Below this many holdout cases a neural kind's lead is noise (and it is not fitted at all).
+NEURAL_MIN_CASES = 100
+FALLBACK: tuple[str, ...] = ("covisit", "popularity")
+FULL_RETRAIN_EVERY = timedelta(days=7)
+# Each neural kind's share of a shop's retraining, so one shop's retraining has a bound.
+NEURAL_BUDGET_S = 600.0
 # Recent sales count most: a product's popularity halves every 3 days.
 OVERRIDES: dict[str, dict[str, float]] = {"popularity": {"half_life_days": 3.0}}
-# Within the retrain task's time limit (workers/tasks.py), whatever the shop's size.
-FULL_TRAINING = TrainConfig(
-    max_epochs=30, patience=3, threads=1, progress=False, max_seconds=1800.0
-)
+FULL_TRAINING = TrainConfig(max_epochs=30, patience=3, threads=1, progress=False)
 # A few epochs at a higher rate: new products start from random embeddings (docs/benchmarks.md).
 WARM_TRAINING = TrainConfig(max_epochs=4, patience=4, learning_rate=3e-3, threads=1, progress=False)
 
 
-@dataclass(frozen=True, slots=True)
-class Retrained:
-    kind: str
-    version: str
-    promoted: bool
-    challenger_ndcg: float
-    champion_ndcg: float | None
-    cases: int
-    seconds: float
-
-
-def _warm_start(kind: str, *, uri: str) -> Recommender | None:
-    """The kind's champion to warm-start from: neural kinds only, when there is one."""
-    if kind not in NEURAL:
-        return None
-    try:
-        return registry.load(kind=kind, alias="champion", tracking_uri=uri).model
-    except LookupError:
-        return None
-
-
-def model_retrain(*, kind: str, now: datetime | None = None) -> Retrained | None:
-    """Fit `kind` on the 30 days before the holdout day, register it as @challenger, evaluate it
-    and the champion on the holdout day, and promote it if it is not worse. None: no data."""
-    started = time.monotonic()
-    current = now or datetime.now(UTC)
-    holdout_from = current - HOLDOUT
+def shop_history(*, shop: Shop, until: datetime) -> list[Seen]:
+    """The shop's intent interactions of the training window and the holdout day, newest
+    MAX_ROWS_PER_SHOP at most: the only rows any of its models is fitted on."""
     rows = (
         Interaction.objects.filter(
-            shop__uninstalled_at__isnull=True,
-            ts__gte=holdout_from - timedelta(days=TRAIN_DAYS),
-            ts__lt=current,
+            shop=shop,
+            ts__gte=until - HOLDOUT - timedelta(days=TRAIN_DAYS),
+            ts__lt=until,
             interaction__in=INTENT,
         )
         .order_by("-ts")
-        .values_list("user_id", "item_id", "interaction", "ts")[:MAX_ROWS]
+        .values_list("user_id", "item_id", "interaction", "ts")[:MAX_ROWS_PER_SHOP]
     )
-    seen = [Seen(user_id=u, item_id=i, interaction=k, ts=ts.timestamp()) for u, i, k, ts in rows]
+    return [Seen(user_id=u, item_id=i, interaction=k, ts=ts.timestamp()) for u, i, k, ts in rows]
+
+
+def shop_models_retrain(
+    *,
+    shop: str,
+    kinds: Sequence[str] | None = None,
+    now: datetime | None = None,
+    neural_budget_s: float = NEURAL_BUDGET_S,
+    progress: bool = False,
+) -> Decision | None:
+    """Retrain the shop's models of ``kinds`` (default: every kind its data supports), choose
+    the kind that serves, and record the decision. None: the shop has no history to train on."""
+    started = time.monotonic()
+    shop_row = Shop.objects.get(domain=shop)
+    current = now or datetime.now(UTC)
+    holdout_from = current - HOLDOUT
+    seen = shop_history(shop=shop_row, until=current)
     train = [s for s in seen if s.ts < holdout_from.timestamp()]
     if not train:
         return None
     cases = holdout_cases(seen, holdout_from=holdout_from.timestamp(), kinds=frozenset(INTENT))
+    # Asked for by name (the operator's --kind), a kind is fitted whatever the cases; by default a
+    # neural kind only when it could be allowed to serve.
+    wanted = (
+        list(kinds)
+        if kinds
+        else [k for k in RETRAINED if k not in NEURAL or len(cases) >= NEURAL_MIN_CASES]
+    )
+    candidates = []
+    for n, kind in enumerate(wanted):
+        training_status_set(
+            shop=shop, state="running", step=f"training {kind}", progress=n / len(wanted)
+        )
+        candidates.append(
+            _candidate(
+                shop_row,
+                kind,
+                train,
+                cases,
+                holdout_from=holdout_from,
+                budget_s=neural_budget_s,
+                progress=progress,
+            )
+        )
+    kind, version, reason = _choose(shop_row, candidates, cases=len(cases))
+    decision = Decision(
+        shop=shop,
+        serving_kind=kind,
+        serving_version=version,
+        reason=reason,
+        cases=len(cases),
+        candidates=candidates,
+        seconds=time.monotonic() - started,
+    )
+    _record(shop_row, decision, at=current)
+    training_status_set(
+        shop=shop,
+        state="finished",
+        progress=1.0,
+        done=[
+            f"{c.kind} v{c.version} (NDCG@10 {c.ndcg_at_10:.4f}): "
+            + ("promoted" if c.promoted else f"kept v{c.champion_version}")
+            for c in candidates
+        ]
+        + [f"serving {kind or 'nothing'}: {reason}"],
+    )
+    log.info("retrained %s: serving %s v%s (%s)", shop, kind, version, reason)
+    return decision
+
+
+def _candidate(
+    shop: Shop,
+    kind: str,
+    train: list[Seen],
+    cases: Sequence[Case],
+    *,
+    holdout_from: datetime,
+    budget_s: float,
+    progress: bool,
+) -> Candidate:
+    started = time.monotonic()
     uri = settings.MLFLOW_TRACKING_URI
+    namespace = shop.model_namespace
     # Neural kinds stop early on the newest training day's last interaction of each shopper.
     newest = (holdout_from - HOLDOUT).timestamp()
     fit_on, valid = hold_out_last(train, since=newest) if kind in NEURAL else (train, [])
-    init = _warm_start(kind, uri=uri)
+    init = _warm_start(kind, namespace=namespace, uri=uri, now=holdout_from + HOLDOUT)
+    config = None
+    if kind in NEURAL:
+        base = WARM_TRAINING if init is not None else FULL_TRAINING
+        config = TrainConfig(**{**asdict(base), "max_seconds": budget_s, "progress": progress})
     registered = train_and_register(
         kind=kind,
         train=fit_on,
@@ -110,45 +181,95 @@ def model_retrain(*, kind: str, now: datetime | None = None) -> Retrained | None
         # A shopper may come back to a product they viewed: the holdout keeps such targets.
         exclude_history=False,
         overrides=OVERRIDES.get(kind),
-        train_config=(WARM_TRAINING if init is not None else FULL_TRAINING)
-        if kind in NEURAL
-        else None,
+        train_config=config,
         init=init,
         since=newest if init is not None else None,
-        params={"train_days": TRAIN_DAYS, "holdout": "last day", "n_train": len(train)},
+        params={"train_days": TRAIN_DAYS, "holdout": "last day", "n_train": len(fit_on)},
         promote=True,
+        namespace=namespace,
     )
     gate = registered.gate
     assert gate is not None  # promote=True always gates
-    log.info(
-        "retrained %s v%s: ndcg@10 %.4f vs champion %s over %d cases: %s",
-        kind, registered.version, gate.challenger_ndcg, gate.champion_ndcg, len(cases),
-        "promoted" if gate.promoted else "kept",
-    )  # fmt: skip
-    return Retrained(
+    champion_ndcg = gate.challenger_ndcg if gate.promoted else gate.champion_ndcg
+    return Candidate(
         kind=kind,
         version=registered.version,
+        ndcg_at_10=round(gate.challenger_ndcg, 4),
+        hr_at_10=round(registered.metrics.hr, 4),
+        champion_version=registered.version if gate.promoted else str(gate.champion_version),
+        champion_ndcg_at_10=round(champion_ndcg or 0.0, 4),
         promoted=gate.promoted,
-        challenger_ndcg=gate.challenger_ndcg,
-        champion_ndcg=gate.champion_ndcg,
-        cases=len(cases),
-        seconds=time.monotonic() - started,
+        warm_start=init is not None,
+        seconds=round(time.monotonic() - started, 2),
     )
 
 
-def models_retrain(*, now: datetime | None = None) -> list[str]:
-    """Every retrained kind in turn, its progress kept in the training status; one line per kind
-    saying what became of it."""
-    done: list[str] = []
-    for n, kind in enumerate(RETRAINED):
-        training_status_set(
-            state="running", step=f"training {kind}", progress=n / len(RETRAINED), done=done
+def _warm_start(kind: str, *, namespace: str, uri: str, now: datetime) -> Recommender | None:
+    """The kind's champion to warm-start from: neural kinds only, when there is one and it is
+    younger than FULL_RETRAIN_EVERY."""
+    if kind not in NEURAL:
+        return None
+    champions = [
+        v
+        for v in registry.model_versions(kind=kind, tracking_uri=uri, namespace=namespace)
+        if "champion" in v.aliases
+    ]
+    if (
+        not champions
+        or now.timestamp() - champions[0].created_at > FULL_RETRAIN_EVERY.total_seconds()
+    ):
+        return None
+    try:
+        return registry.load(
+            kind=kind, alias="champion", tracking_uri=uri, namespace=namespace
+        ).model
+    except (LookupError, registry.ModelIntegrityError):
+        # Refused (and logged) by the registry: train from scratch rather than from it.
+        return None
+
+
+def _choose(shop: Shop, candidates: list[Candidate], *, cases: int) -> tuple[str, str, str]:
+    """(kind, version, why) of what serves the shop now."""
+    pinned = ShopSettings.objects.filter(shop=shop).values_list("pinned_kind", flat=True).first()
+    if pinned:
+        version = registry.alias_version(
+            kind=pinned,
+            alias="champion",
+            tracking_uri=settings.MLFLOW_TRACKING_URI,
+            namespace=shop.model_namespace,
         )
-        result = model_retrain(kind=kind, now=now)
-        if result is None:
-            done.append(f"{kind}: no history to train on")
-            continue
-        verdict = "promoted" if result.promoted else "kept the champion"
-        done.append(f"{kind} v{result.version} (NDCG@10 {result.challenger_ndcg:.4f}): {verdict}")
-    training_status_set(state="finished", progress=1.0, done=done)
-    return done
+        if version is not None:
+            return pinned, version, "pinned by the merchant"
+    by_kind = {c.kind: c for c in candidates}
+    if cases >= NEURAL_MIN_CASES:
+        best = max(candidates, key=lambda c: (c.champion_ndcg_at_10, -RETRAINED.index(c.kind)))
+        return (
+            best.kind,
+            best.champion_version,
+            f"best NDCG@10 on the holdout day ({best.champion_ndcg_at_10:.4f} over {cases} cases)",
+        )
+    for kind in FALLBACK:
+        if kind in by_kind:
+            return (
+                kind,
+                by_kind[kind].champion_version,
+                f"{cases} holdout cases, fewer than the {NEURAL_MIN_CASES} a learned model needs",
+            )
+    return "", "", "no model could be fitted"
+
+
+def _record(shop: Shop, decision: Decision, *, at: datetime) -> None:
+    ModelDecision.objects.create(
+        shop=shop,
+        decided_at=at,
+        serving_kind=decision.serving_kind,
+        serving_version=decision.serving_version,
+        reason=decision.reason,
+        cases=decision.cases,
+        candidates=[asdict(c) for c in decision.candidates],
+        seconds=decision.seconds,
+    )
+    ShopSettings.objects.update_or_create(
+        shop=shop, defaults={"serving_kind": decision.serving_kind}
+    )
+    shop_cache_clear()  # this process at once; every other within its 5 s cache

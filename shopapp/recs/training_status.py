@@ -1,8 +1,8 @@
 """The latest retraining's progress, as the dashboard shows it: written when the merchant queues
 a retraining and by the retraining task as it goes, read by the Models page and its poll.
 
-One value for the whole deployment, since models are trained on every shop's history together
-(docs/architecture.md §3.5). Its key and lifetime are declared in recs/keys.py.
+One value per shop, since each shop's models are trained on its own history (docs/architecture.md
+§3.5). Its key and lifetime are declared in recs/keys.py.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import time
 from collections.abc import Sequence
 from typing import Any, Literal
 
-from shopapp.recs.keys import TRAIN_STATUS_KEY, TRAINING_STATUS_TTL_S
+from shopapp.recs.keys import TRAINING_STATUS_TTL_S, training_status_key
 from shopapp.redis import get_redis
 
 TrainingState = Literal["queued", "running", "finished"]
@@ -20,6 +20,7 @@ TrainingState = Literal["queued", "running", "finished"]
 
 def training_status_set(
     *,
+    shop: str,
     state: TrainingState,
     step: str | None = None,
     progress: float | None = None,
@@ -36,10 +37,10 @@ def training_status_set(
     if done is not None:
         status["done"] = list(done)
     status["at"] = time.time()
-    get_redis().set(TRAIN_STATUS_KEY, json.dumps(status), ex=TRAINING_STATUS_TTL_S)
+    get_redis().set(training_status_key(shop), json.dumps(status), ex=TRAINING_STATUS_TTL_S)
 
 
-def training_status_get() -> dict[str, Any] | None:
+def training_status_get(*, shop: str) -> dict[str, Any] | None:
     """The latest status ({"state", "at", and what its writer gave}), or None if there is none."""
-    raw = get_redis().get(TRAIN_STATUS_KEY)
+    raw = get_redis().get(training_status_key(shop))
     return json.loads(raw) if raw else None

@@ -33,6 +33,16 @@ class Shop(models.Model):
     def is_active(self) -> bool:
         return self.uninstalled_at is None
 
+    @property
+    def model_namespace(self) -> str:
+        """Where the shop's models are registered (`slipstream-<namespace>-<kind>`): the row's
+        id, which no domain change alters and which names nobody (decisions/0009)."""
+        return shop_model_namespace(self.pk)
+
+
+def shop_model_namespace(shop_id: int) -> str:
+    return f"s{shop_id}"
+
 
 class ShopSettings(models.Model):
     """What a merchant can change on the dashboard (defaults, bounds: docs/architecture.md §3.7)."""
@@ -43,6 +53,10 @@ class ShopSettings(models.Model):
     window_max_events = models.PositiveIntegerField(default=50)
     recommendation_count = models.PositiveSmallIntegerField(default=10)
     serving_alias = models.CharField(max_length=32, default="champion")
+    # The model kind that serves: the latest retraining's choice (recs/training.py), unless the
+    # merchant pinned one. Empty: no model yet (the fill chain serves).
+    serving_kind = models.CharField(max_length=32, blank=True, default="")
+    pinned_kind = models.CharField(max_length=32, blank=True, default="")
     exclude_window_items = models.BooleanField(default=True)
     exclude_purchased = models.BooleanField(default=True)
     exclude_out_of_stock = models.BooleanField(default=True)

@@ -26,6 +26,8 @@ class ShopConfig:
     window_max_events: int
     recommendation_count: int
     serving_alias: str
+    model_namespace: str  # the shop's models: slipstream-<namespace>-<kind>
+    serving_kind: str  # pinned by the merchant, else chosen by retraining; "" before any model
     exclude_window_items: bool
     exclude_purchased: bool
     exclude_out_of_stock: bool
@@ -117,6 +119,8 @@ def _config(shop: Shop | None) -> ShopConfig | None:
         domain=shop.domain,
         active=shop.is_active,
         tracking_enabled=s.tracking_enabled,
+        model_namespace=shop.model_namespace,
+        serving_kind=s.pinned_kind or s.serving_kind,
         window_seconds=s.window_minutes * 60,
         window_max_events=s.window_max_events,
         recommendation_count=s.recommendation_count,

@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 
-from recommender import registry
 from recommender.covisit import CoVisitation, CoVisitConfig
 from recommender.types import Interaction as Seen
 from shopapp.demo.proxy import DEMO_SHOP
@@ -20,6 +19,7 @@ from shopapp.recs.store import recs_read
 from shopapp.redis import get_redis
 from shopapp.shops.services import shop_install
 from tests.browser.pages import wait_until
+from tests.conftest import shop_model_serve
 from tests.workers_process import pipeline_processes, worker_env
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -54,13 +54,7 @@ def _store(tracking_uri: str, artifacts: Path) -> dict[str, str]:
                     seen.append(
                         Seen(f"{category}-{s}", str(item), "view", 1.7e9 + s * 7200 + n * 60)
                     )
-    registry.log_and_register(
-        model=CoVisitation.fit(seen, CoVisitConfig()),
-        metrics={},
-        params={},
-        tracking_uri=tracking_uri,
-        artifact_location=str(artifacts),
-    )
+    shop_model_serve(DEMO_SHOP, CoVisitation.fit(seen, CoVisitConfig()))
     return category_of
 
 
@@ -69,10 +63,11 @@ def test_after_three_shoe_views_the_next_page_opens_with_shoes(
 ) -> None:
     shop_install(domain=DEMO_SHOP)
     tracking_uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
-    category_of = _store(tracking_uri, tmp_path / "artifacts")
-    settings.MLFLOW_TRACKING_URI, settings.SERVING_MODEL_KIND = tracking_uri, "covisit"
+    settings.MLFLOW_TRACKING_URI = tracking_uri
+    settings.MLFLOW_ARTIFACT_ROOT = str(tmp_path / "artifacts")
+    category_of = _store(tracking_uri, tmp_path / "artifacts")  # co-visitation serves the shop
     popular_refresh(shop=DEMO_SHOP)  # what beat does: the list for shoppers with no history
-    env = {**worker_env(mlflow_uri=tracking_uri), "SLIPSTREAM_SERVING_MODEL": "covisit"}
+    env = worker_env(mlflow_uri=tracking_uri)
     page = browser.new_page()
 
     with pipeline_processes(env=env, log_dir=tmp_path, queues="ingest,recommend"):

@@ -20,7 +20,7 @@ from shopapp.events.normalise import InteractionRecord
 from shopapp.events.rejections import rejections_record
 from shopapp.events.services import interactions_ingest
 from shopapp.recs.services import products_upsert, recommendations_refresh
-from shopapp.shops.models import ShopSettings
+from shopapp.shops.models import Shop, ShopSettings
 from tests.fakeshopify import FakeShopify, session_token
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -61,7 +61,9 @@ def store(installed: str, settings: Any, tmp_path: Path) -> str:
         params={},
         tracking_uri=settings.MLFLOW_TRACKING_URI,
         artifact_location=settings.MLFLOW_ARTIFACT_ROOT,
+        namespace=Shop.objects.get(domain=installed).model_namespace,
     )
+    ShopSettings.objects.filter(shop__domain=installed).update(serving_kind="popularity")
     now = time.time()
     interactions_ingest(
         shop=installed,
@@ -88,7 +90,12 @@ def test_each_page_renders_real_data_without_the_cdn(browser: Any, live_server: 
     page.goto(_url(live_server, "/app", store))
     assert page.locator("[data-figure=events_last_minute]").inner_text().strip() in ("2", "3")
     assert page.locator("[data-figure=active_shoppers]").inner_text().strip() == "3"
-    assert page.locator("[data-figure=model]").inner_text().startswith("slipstream-popularity v1")
+    namespace = Shop.objects.get(domain=store).model_namespace
+    assert (
+        page.locator("[data-figure=model]")
+        .inner_text()
+        .startswith(f"slipstream-{namespace}-popularity v1")
+    )
     checklist = page.locator("#checklist li")
     assert checklist.count() == 4
     assert "Events arriving" in checklist.nth(0).inner_text()
@@ -113,7 +120,8 @@ def test_each_page_renders_real_data_without_the_cdn(browser: Any, live_server: 
     _shot(page, "overview")
 
     page.goto(_url(live_server, "/app/models", store))
-    assert "champion" in page.locator("tr[data-version='1']").inner_text()
+    assert "champion" in page.locator("tr[data-kind=popularity][data-version='1']").inner_text()
+    assert page.locator("#serving").inner_text().startswith("popularity (version 1)")
     _shot(page, "models")
 
     page.goto(_url(live_server, "/app/data", store))

@@ -22,6 +22,7 @@ from recommender.synthetic import Product as SyntheticProduct
 from shopapp.demo.proxy import DEMO_SHOP
 from shopapp.demo.seed import demo_seed, demo_train
 from shopapp.demo.shoppers import shoppers_run
+from shopapp.recs.champions import decision_latest, serving_model_get
 from shopapp.recs.services import popular_refresh
 from shopapp.shops.models import Shop, ShopSettings
 from tests.browser.pages import wait_until
@@ -36,7 +37,8 @@ CLOCK = re.compile(r"^\d\d:\d\d$")
 
 @pytest.fixture
 def demo_store(settings: Any, tmp_path: Path) -> list[SyntheticProduct]:
-    """What `make demo` sets up before it starts anything: the store, its history, two models."""
+    """What `make demo` sets up before it starts anything: the store, its history, its models
+    (popularity, co-visitation and SASRec, the best serving)."""
     settings.MLFLOW_TRACKING_URI = f"sqlite:///{tmp_path / 'mlflow.db'}"
     settings.MLFLOW_ARTIFACT_ROOT = str(tmp_path / "artifacts")
     products = demo_seed(shop=DEMO_SHOP, say=lambda _: None)
@@ -79,7 +81,9 @@ def test_the_stand_in_admin_frames_every_page_of_the_dashboard(
     checklist.first.wait_for()
     assert checklist.count() == 4
     assert "48 products" in checklist.nth(2).inner_text()
-    assert app.locator("[data-figure=model]").inner_text() == "slipstream-popularity v1"
+    serving = serving_model_get(shop=DEMO_SHOP)
+    assert serving is not None
+    assert app.locator("[data-figure=model]").inner_text() == f"{serving.name} v{serving.version}"
     assert app.locator("[data-chart=events] .chart__unit").text_content() == "events / min"
     assert app.locator("[data-chart=events] .chart__tick--x").last.text_content() == "now"
     assert page.locator("#app-nav a[aria-current=page]").inner_text() == "Overview"
@@ -115,13 +119,17 @@ def test_the_stand_in_admin_frames_every_page_of_the_dashboard(
     assert claims["exp"] - claims["iat"] == 60
     _shot(page, "admin-settings")
 
-    # Models: both registered models, each version 1 the newest candidate and, promoted by the
-    # retraining gate (no champion before it), the champion.
+    # Models: every kind trained, each version 1 the newest candidate and, promoted by the
+    # retraining gate (no champion before it), the champion; the one serving, and why.
     app = _open(page, "Models")
-    for kind in ("popularity", "covisit"):
+    for kind in ("popularity", "covisit", "sasrec"):
         row = app.locator(f"tr[data-kind={kind}][data-version='1']")
         assert row.locator("td").nth(1).inner_text() == "challenger, champion"
-    assert "slipstream-popularity (serving)" in app.locator("h2").all_inner_texts()
+    assert f"{serving.kind} (serving)" in app.locator("h2").all_inner_texts()
+    decision = decision_latest(shop=DEMO_SHOP)
+    assert decision is not None
+    assert decision.reason in app.locator("#serving").inner_text()
+    assert app.locator("#decision tbody tr").count() == 3
     _shot(page, "admin-models")
 
     # Data: the imported history's newest events.

@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 from django.test import Client
 
-from recommender import registry
 from recommender.popularity import Popularity, PopularityConfig
 from recommender.types import Interaction as Seen
 from shopapp.demo.tp2 import payload, product_event
@@ -21,6 +20,7 @@ from shopapp.recs.metaobjects import metaobject_handle
 from shopapp.recs.store import recs_read
 from shopapp.redis import get_redis
 from shopapp.shops.models import Shop
+from tests.conftest import shop_model_serve
 from tests.fakeshopify import FakeShopify
 from tests.tp2 import proxy_tp2_path
 from tests.workers_process import pipeline_processes, worker_env
@@ -30,15 +30,14 @@ pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 CUSTOMERS = [str(7_100_000 + n) for n in range(6)]  # Shopify's ids, as the app proxy signs them
 
 
-def _register_champion(tracking_uri: str, artifacts: Path) -> None:
+def _register_champion(shop: str, tracking_uri: str, artifacts: Path) -> None:
     seen = [
         Seen(user_id=f"past-{n}", item_id=str(200 + n % 8), interaction="view", ts=1.7e9)
         for n in range(40)
     ]
-    registry.log_and_register(
-        model=Popularity.fit(seen, PopularityConfig()),
-        metrics={},
-        params={"source": "test"},
+    shop_model_serve(
+        shop,
+        Popularity.fit(seen, PopularityConfig()),
         tracking_uri=tracking_uri,
         artifact_location=str(artifacts),
     )
@@ -46,7 +45,7 @@ def _register_champion(tracking_uri: str, artifacts: Path) -> None:
 
 def test_throttled_upserts_all_arrive_once(installed: str, fake: FakeShopify, tmp_path: Path):
     tracking_uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
-    _register_champion(tracking_uri, tmp_path / "artifacts")
+    _register_champion(installed, tracking_uri, tmp_path / "artifacts")
     env = {**worker_env(mlflow_uri=tracking_uri), "SHOPIFY_ORIGIN_OVERRIDE": fake.origin}
     fake.faults += ["throttle", "429", "500", "drop"]
     fake.bucket_maximum, fake.bucket_restore = 40.0, 30.0  # a tight bucket: pacing is needed

@@ -14,7 +14,6 @@ from django.test import Client
 from snowplow_tracker import EmitterConfiguration, SelfDescribingJson, Snowplow, Subject
 from snowplow_tracker.events import PageView, SelfDescribing
 
-from recommender import registry
 from recommender.popularity import Popularity, PopularityConfig
 from recommender.types import Interaction as Seen
 from shopapp.demo.tp2 import ACTION, PRODUCT
@@ -24,7 +23,8 @@ from shopapp.processes import wait_until
 from shopapp.recs.services import products_upsert
 from shopapp.redis import get_redis
 from shopapp.shopify.signatures import app_proxy_sign
-from shopapp.shops.models import ShopSettings
+from shopapp.shops.models import Shop, ShopSettings
+from tests.conftest import shop_model_serve
 from tests.tp2 import duid_for
 from tests.workers_process import pipeline_processes, worker_env
 from workers.tasks import popular_refresh_all
@@ -35,19 +35,15 @@ pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 HISTORY = {"105": 5, "101": 4, "104": 3, "103": 2, "102": 1}
 
 
-def _register_champion(tracking_uri: str, artifacts: Path) -> str:
+def _register_champion(shop: str, tracking_uri: str, artifacts: Path) -> str:
     seen = [
         Seen(user_id=f"past-{item}-{n}", item_id=item, interaction="view", ts=1_700_000_000.0)
         for item, count in HISTORY.items()
         for n in range(count)
     ]
     model = Popularity.fit(seen, PopularityConfig())
-    return registry.log_and_register(
-        model=model,
-        metrics={},
-        params={"source": "test"},
-        tracking_uri=tracking_uri,
-        artifact_location=str(artifacts),
+    return shop_model_serve(
+        shop, model, tracking_uri=tracking_uri, artifact_location=str(artifacts)
     )
 
 
@@ -115,7 +111,7 @@ def test_tracker_event_becomes_a_recommendation_served_by_the_app_proxy(
         ],
     )
     tracking_uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
-    version = _register_champion(tracking_uri, tmp_path / "artifacts")
+    version = _register_champion(shop, tracking_uri, tmp_path / "artifacts")
     env = worker_env(mlflow_uri=tracking_uri)
 
     with pipeline_processes(env=env, log_dir=tmp_path, queues="ingest,recommend"):
@@ -128,7 +124,8 @@ def test_tracker_event_becomes_a_recommendation_served_by_the_app_proxy(
     assert [i["item_id"] for i in body["items"]] == ["105", "102"]
     assert [i["score"] for i in body["items"]] == [5.0, 1.0]
     assert [i["title"] for i in body["items"]] == ["P105", "P102"]  # joined with the catalogue
-    assert body["model_version"] == f"slipstream-popularity/{version}"
+    namespace = Shop.objects.get(domain=shop).model_namespace
+    assert body["model_version"] == f"slipstream-{namespace}-popularity/{version}"
     # A shopper with no history of their own gets the shop-wide list, still without 104.
     assert [i["item_id"] for i in newcomer["items"]] == ["105", "101", "103"]
     visitor = f"v:{duid_for('visitor-1')}"

@@ -13,14 +13,15 @@ from django.views.decorators.http import require_GET, require_POST
 
 from shopapp.events.importing import ImportFileError, interactions_file_import
 from shopapp.events.selectors import latest_interactions
-from shopapp.recs.champions import UnknownModel, champion_set
+from shopapp.recs.champions import UnknownModel, champion_set, serving_kind_pin
+from shopapp.recs.scheduling import retrain_claim
 from shopapp.recs.training_status import training_status_get, training_status_set
 from shopapp.shops.services import shop_settings_update
 from shopapp.web.auth import ShopifyRequest, session_required
 from shopapp.web.dashboard.common import shop_of
 from shopapp.web.dashboard.overview import overview_charts_render, overview_figures
 from shopapp.web.forms import SettingsForm
-from workers.tasks import models_retrain
+from workers.tasks import shop_models_retrain
 
 IMPORT_MAX_BYTES = 20 * 1024 * 1024
 IMPORT_ERRORS_SHOWN = 200
@@ -53,7 +54,9 @@ def promote_api(request: ShopifyRequest) -> JsonResponse:
     """Make a version the champion: a promotion, or a roll-back to an older one."""
     version = request.POST.get("version", "")
     try:
-        champion_set(kind=request.POST.get("kind", ""), version=version)
+        champion_set(
+            shop=request.shopify_session.shop, kind=request.POST.get("kind", ""), version=version
+        )
     except UnknownModel as exc:
         return JsonResponse({"error": str(exc)}, status=400)
     return JsonResponse({"champion": version})
@@ -63,16 +66,35 @@ def promote_api(request: ShopifyRequest) -> JsonResponse:
 @require_POST
 @session_required
 def retrain_api(request: ShopifyRequest) -> JsonResponse:
+    """Retrain this shop's models now; one retraining per shop at a time, so a second click
+    while one is queued or running queues nothing."""
+    shop = request.shopify_session.shop
+    if not retrain_claim(shop=shop):
+        return JsonResponse({"state": "already queued"}, status=202)
     # Before the task is queued, so a worker's first "running" is never overwritten by this.
-    training_status_set(state="queued")
-    models_retrain.delay()
+    training_status_set(shop=shop, state="queued")
+    shop_models_retrain.delay(shop=shop)
     return JsonResponse({"state": "queued"}, status=202)
 
 
 @require_GET
 @session_required
 def retrain_status_api(request: ShopifyRequest) -> JsonResponse:
-    return JsonResponse(training_status_get() or {"state": "idle"})
+    return JsonResponse(training_status_get(shop=request.shopify_session.shop) or {"state": "idle"})
+
+
+@csrf_exempt
+@require_POST
+@session_required
+def pin_api(request: ShopifyRequest) -> JsonResponse:
+    """Serve one kind of this shop's models whatever retraining finds; an empty kind goes back
+    to the automatic choice."""
+    kind = request.POST.get("kind", "")
+    try:
+        serving_kind_pin(shop=request.shopify_session.shop, kind=kind)
+    except UnknownModel as exc:
+        return JsonResponse({"error": str(exc)}, status=400)
+    return JsonResponse({"pinned": kind or None})
 
 
 @csrf_exempt

@@ -32,7 +32,7 @@ def overview_figures(shop: Shop) -> dict[str, Any]:
     served = served_counts(r=get_redis(), shop=shop.domain, hours=list(range(hour - 23, hour + 1)))
     fresh = freshness_samples(r=get_redis(), shop=shop.domain)
     # Named from the registry's alias, not loaded: the web process never holds a model.
-    model = serving_model_get(alias=shop.settings.serving_alias)
+    model = serving_model_get(shop=shop.domain)
     return {
         "events_last_minute": events_since(shop_id=shop.pk, since=now - 60),
         "events_per_minute": events_per_minute(shop_id=shop.pk, until=now),

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.http import HttpResponse
 from django.views.decorators.http import require_GET
 
 from shopapp.events.rejections import rejections_list
 from shopapp.events.selectors import latest_interactions
 from shopapp.privacy.selectors import exports_list
-from shopapp.recs.champions import model_versions_list
+from shopapp.recs.champions import decision_latest, model_versions_list, serving_model_get
 from shopapp.recs.training import RETRAINED
 from shopapp.recs.training_status import training_status_get
 from shopapp.web.auth import ShopifyRequest, embedded_page
@@ -52,16 +51,25 @@ def settings_page(request: ShopifyRequest) -> HttpResponse:
 @require_GET
 @embedded_page
 def models_page(request: ShopifyRequest) -> HttpResponse:
+    shop = request.shopify_session.shop
+    serving = serving_model_get(shop=shop)
     kinds = [
         {
             "kind": kind,
-            "serving": kind == settings.SERVING_MODEL_KIND,
-            "versions": model_versions_list(kind=kind),
+            "serving": serving is not None and kind == serving.kind,
+            "versions": model_versions_list(shop=shop, kind=kind),
         }
         for kind in RETRAINED
     ]
     return page_render(
-        request, "app/models.html", {"kinds": kinds, "training": training_status_get()}
+        request,
+        "app/models.html",
+        {
+            "kinds": kinds,
+            "serving": serving,
+            "decision": decision_latest(shop=shop),
+            "training": training_status_get(shop=shop),
+        },
     )
 
 

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from recommender import registry
 from recommender.popularity import Popularity, PopularityConfig
 from recommender.types import Interaction as Seen
 from shopapp.events.models import Interaction
@@ -29,25 +28,21 @@ from shopapp.recs.store import (
 )
 from shopapp.redis import get_redis
 from shopapp.shops.models import Shop, ShopSettings
+from tests.conftest import shop_model_serve
 
 NOW = 1_767_225_600.0
 
 
 @pytest.fixture
-def champion(settings, tmp_path: Path) -> None:
-    """A serving model that knows only two products, so it cannot fill a list of six."""
+def champion(settings, tmp_path: Path, shop: str) -> None:
+    """The shop's serving model, which knows only two products, so it cannot fill a list of six."""
     settings.MLFLOW_TRACKING_URI = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    settings.MLFLOW_ARTIFACT_ROOT = str(tmp_path / "artifacts")
     seen = [
         Seen(user_id=f"p{n}", item_id=item, interaction="view", ts=1.7e9)
         for n, item in enumerate(["m1", "m1", "m2"])
     ]
-    registry.log_and_register(
-        model=Popularity.fit(seen, PopularityConfig()),
-        metrics={},
-        params={},
-        tracking_uri=settings.MLFLOW_TRACKING_URI,
-        artifact_location=str(tmp_path / "artifacts"),
-    )
+    shop_model_serve(shop, Popularity.fit(seen, PopularityConfig()))
 
 
 def _viewed(shop: str, *, user_id: str, item_id: str) -> None:

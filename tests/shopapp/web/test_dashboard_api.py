@@ -15,10 +15,12 @@ from django.test import Client
 from recommender import registry
 from recommender.popularity import Popularity, PopularityConfig
 from shopapp.events.models import Interaction
-from shopapp.recs.keys import TRAIN_STATUS_KEY
+from shopapp.recs.keys import training_lock_key, training_status_key
 from shopapp.redis import get_redis
-from shopapp.shops.models import ShopSettings
+from shopapp.shops.models import Shop, ShopSettings
 from shopapp.shops.selectors import shop_config_cached
+from shopapp.shops.services import shop_install
+from tests.conftest import shop_model_serve
 from tests.fakeshopify import FakeShopify, session_token
 from workers import tasks
 
@@ -114,34 +116,58 @@ def test_promoting_an_unknown_version_is_refused(
 
 
 @pytest.fixture
-def registered(settings, tmp_path) -> None:
-    """slipstream-popularity v1 and v2, the serving kind; v2 is the champion."""
+def registered(settings, tmp_path, installed: str) -> str:
+    """The installed shop's popularity v1 and v2, the serving kind; v2 is the champion. Another
+    installed shop has a popularity v1 of its own. Returns the other shop."""
     settings.MLFLOW_TRACKING_URI = f"sqlite:///{tmp_path / 'mlflow.db'}"
     settings.MLFLOW_ARTIFACT_ROOT = str(tmp_path / "artifacts")
-    settings.SERVING_MODEL_KIND = "popularity"
+    other = "other-merchant.myshopify.com"
+    shop_install(domain=other)
+    model = Popularity.from_scores(config=PopularityConfig(), scores={"1": 1.0})
     for _ in range(2):
-        registry.log_and_register(
-            model=Popularity.from_scores(config=PopularityConfig(), scores={"1": 1.0}),
-            metrics={},
-            params={},
-            tracking_uri=settings.MLFLOW_TRACKING_URI,
-            artifact_location=settings.MLFLOW_ARTIFACT_ROOT,
-        )
+        shop_model_serve(installed, model)
+    shop_model_serve(other, model)
+    return other
 
 
-def test_promoting_a_registered_version_moves_the_champion(
-    installed: str, fake: FakeShopify, registered: None
+def _champion(shop: str) -> str | None:
+    return registry.alias_version(
+        kind="popularity",
+        alias="champion",
+        tracking_uri=settings.MLFLOW_TRACKING_URI,
+        namespace=Shop.objects.get(domain=shop).model_namespace,
+    )
+
+
+def test_promoting_a_registered_version_moves_this_shops_champion_only(
+    installed: str, fake: FakeShopify, registered: str
 ):
     response = Client().post(
         "/app/api/models/promote", {"kind": "popularity", "version": "1"}, **_bearer(installed)
     )
     assert (response.status_code, response.json()) == (200, {"champion": "1"})
-    uri = settings.MLFLOW_TRACKING_URI
-    assert registry.alias_version(kind="popularity", alias="champion", tracking_uri=uri) == "1"
+    assert (_champion(installed), _champion(registered)) == ("1", "1")
+
+
+def test_a_shops_token_cannot_reach_another_shops_models(
+    installed: str, fake: FakeShopify, registered: str
+):
+    # The other shop has only v1: v2 exists only among the installed shop's models, and the
+    # installed shop's token can only ever name its own.
+    response = Client().post(
+        "/app/api/models/promote", {"kind": "popularity", "version": "2"}, **_bearer(registered)
+    )
+    assert response.status_code == 400
+    assert (_champion(installed), _champion(registered)) == ("2", "1")
+    pin = Client().post("/app/api/models/pin", {"kind": "popularity"}, **_bearer(installed))
+    assert (pin.status_code, pin.json()) == (200, {"pinned": "popularity"})
+    assert ShopSettings.objects.get(shop__domain=registered).pinned_kind == ""
+    refused = Client().post("/app/api/models/pin", {"kind": "sasrec"}, **_bearer(installed))
+    assert refused.status_code == 400
 
 
 def test_the_overview_names_the_serving_model_without_loading_it(
-    installed: str, fake: FakeShopify, registered: None, monkeypatch: pytest.MonkeyPatch
+    installed: str, fake: FakeShopify, registered: str, monkeypatch: pytest.MonkeyPatch
 ):
     def load(**_: object) -> None:
         raise AssertionError("the web process loaded a model")
@@ -149,24 +175,29 @@ def test_the_overview_names_the_serving_model_without_loading_it(
     monkeypatch.setattr(registry, "load", load)
     response = Client().get("/app/api/overview", **_bearer(installed))
     assert response.status_code == 200
-    assert response.json()["model"] == "slipstream-popularity v2"
+    namespace = Shop.objects.get(domain=installed).model_namespace
+    assert response.json()["model"] == f"slipstream-{namespace}-popularity v2"
 
 
-def test_retraining_is_queued_and_reported(
+def test_retraining_is_queued_once_per_shop_and_reported(
     installed: str, fake: FakeShopify, monkeypatch: pytest.MonkeyPatch
 ):
-    get_redis().delete(TRAIN_STATUS_KEY)
+    get_redis().delete(training_status_key(installed), training_lock_key(installed))
     queued: list[dict[str, object]] = []
-    monkeypatch.setattr(tasks.models_retrain, "delay", lambda **kwargs: queued.append(kwargs))
+    monkeypatch.setattr(tasks.shop_models_retrain, "delay", lambda **kwargs: queued.append(kwargs))
     headers = _bearer(installed)
     status = Client().get("/app/api/models/retrain/status", **headers)
     assert status.json() == {"state": "idle"}
     response = Client().post("/app/api/models/retrain", **headers)
-    assert (response.status_code, response.json(), queued) == (202, {"state": "queued"}, [{}])
+    assert (response.status_code, response.json()) == (202, {"state": "queued"})
+    assert queued == [{"shop": installed}]
+    again = Client().post("/app/api/models/retrain", **headers)  # a second click
+    assert (again.status_code, again.json()) == (202, {"state": "already queued"})
+    assert queued == [{"shop": installed}]
     status = Client().get("/app/api/models/retrain/status", **headers)
     assert sorted(status.json()) == ["at", "state"]
     assert status.json()["state"] == "queued"
-    get_redis().delete(TRAIN_STATUS_KEY)
+    get_redis().delete(training_status_key(installed), training_lock_key(installed))
 
 
 def _settings_form(shop: str, **changes: object) -> dict[str, object]:

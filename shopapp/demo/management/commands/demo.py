@@ -112,9 +112,6 @@ class Command(BaseCommand):
             # The demo has no Shopify (its shop's token is a placeholder: demo_shop_install): what
             # would call one goes to a closed local port, never to a real store.
             "SHOPIFY_ORIGIN_OVERRIDE": "http://127.0.0.1:9",
-            # The demo shows lists following each product view: serve the co-visitation model
-            # (both are registered; SLIPSTREAM_SERVING_MODEL=popularity serves the other).
-            "SLIPSTREAM_SERVING_MODEL": os.environ.get("SLIPSTREAM_SERVING_MODEL", "covisit"),
         }
 
     def _start(self, port: int, say: Any) -> Processes:
