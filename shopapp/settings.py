@@ -18,6 +18,8 @@ from urllib.parse import urlsplit
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from shopapp.envvars import secret_read, value_or_default
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
 if (BASE_DIR / ".env").exists():
@@ -40,27 +42,9 @@ LOCAL = not PRODUCTION and _APP_URL.hostname in ("localhost", "127.0.0.1", "::1"
 
 
 def _secret(name: str, dev_default: str) -> str:
-    """A secret: required (start-up stops with a message naming it) unless development is local,
-    where the published default stands in. The published default itself is never accepted."""
-    value: str = env.str(name, default="")
-    if LOCAL:
-        return value or dev_default
-    if not value:
-        why = (
-            "when SLIPSTREAM_ENV=production"
-            if PRODUCTION
-            else f"when SHOPIFY_APP_URL ({SHOPIFY_APP_URL}) is not a loopback address"
-        )
-        raise ImproperlyConfigured(
-            f"{name} is required {why}. Set it in the environment (see .env.example); Slipstream "
-            f"will not start without it. (The demo, the tests and the benchmarks run with "
-            f"SLIPSTREAM_ENV=development on localhost: `make demo`, `make test`.)"
-        )
-    if value == dev_default:
-        raise ImproperlyConfigured(
-            f"{name} is the published development default; set a secret of your own."
-        )
-    return value
+    return secret_read(
+        env, name, dev_default, local=LOCAL, production=PRODUCTION, app_url=SHOPIFY_APP_URL
+    )
 
 
 SECRET_KEY = _secret("DJANGO_SECRET_KEY", "dev-only-insecure-key-never-use-in-production")
@@ -108,9 +92,7 @@ ALLOWED_HOSTS: list[str] = env.list(
 
 
 def _tls(name: str, default: object, cast: type) -> Any:
-    """A TLS variable; left empty (as .env.example leaves it) it keeps its default."""
-    value: str = env.str(name, default="")
-    return environ.Env.parse_value(value, cast) if value else default
+    return value_or_default(env, name, default, cast)
 
 
 # TLS ends at the reverse proxy in front of gunicorn (docs/operations.md), which tells Django a
