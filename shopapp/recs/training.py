@@ -74,7 +74,7 @@ def shop_history(*, shop: Shop, until: datetime) -> list[Seen]:
             ts__lt=until,
             interaction__in=INTENT,
         )
-        .order_by("-ts")
+        .order_by("-ts", "-pk")  # ties in a stable order: the same rows train the same model
         .values_list("user_id", "item_id", "interaction", "ts")[:MAX_ROWS_PER_SHOP]
     )
     return [Seen(user_id=u, item_id=i, interaction=k, ts=ts.timestamp()) for u, i, k, ts in rows]

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 from shopapp.events.importing import ImportFileError, interactions_file_import
 from shopapp.events.selectors import latest_interactions
 from shopapp.recs.champions import UnknownModel, champion_set, serving_kind_pin
-from shopapp.recs.scheduling import retrain_claim
+from shopapp.recs.scheduling import first_retrain_claim, retrain_claim
 from shopapp.recs.training_status import training_status_get, training_status_set
 from shopapp.shops.services import shop_settings_update
 from shopapp.web.auth import ShopifyRequest, session_required
@@ -114,6 +114,11 @@ def import_api(request: ShopifyRequest) -> JsonResponse:
         )
     except ImportFileError as exc:
         return JsonResponse({"error": str(exc)}, status=400)
+    shop = request.shopify_session.shop
+    # A shop's first history: its first models now, rather than at beat's next pass.
+    if report.accepted and first_retrain_claim(shop=shop):
+        training_status_set(shop=shop, state="queued")
+        shop_models_retrain.delay(shop=shop)
     return JsonResponse(
         {
             "rows": report.rows,

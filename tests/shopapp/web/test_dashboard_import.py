@@ -3,6 +3,7 @@ with each bad line's number and reason, and the good lines imported; never a 500
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -11,9 +12,21 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from shopapp.events.models import Interaction
+from shopapp.recs import scheduling
 from tests.fakeshopify import FakeShopify, session_token
+from workers import tasks
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(autouse=True)
+def retrainings(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[dict[str, object]]]:
+    """The retrainings an import queues: recorded, not run."""
+    queued: list[dict[str, object]] = []
+    monkeypatch.setattr(tasks.shop_models_retrain, "delay", lambda **kw: queued.append(kw))
+    yield queued
+    for kwargs in queued:
+        scheduling.retrain_release(shop=str(kwargs["shop"]))
 
 
 def _upload(shop: str, name: str, data: bytes) -> Any:
@@ -95,3 +108,15 @@ def test_poison_json_lines_report_their_bad_lines_and_import_the_good(
         },
     )
     assert _items(installed) == ["1", "2"]
+
+
+def test_a_shops_first_history_queues_its_first_models_once(
+    installed: str, fake: FakeShopify, retrainings: list[dict[str, object]]
+) -> None:
+    rows = b"user_id,item_id,interaction_type,timestamp\nu1,1,view,1767225600\n"
+    assert _upload(installed, "history.csv", rows).status_code == 200
+    assert retrainings == [{"shop": installed}]
+    # Queued (its claim held): a second file queues nothing more.
+    again = b"user_id,item_id,interaction_type,timestamp\nu2,2,view,1767225601\n"
+    assert _upload(installed, "more.csv", again).status_code == 200
+    assert retrainings == [{"shop": installed}]
