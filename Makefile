@@ -75,6 +75,7 @@ bench: install
 	$(PY) -m bench.proxy
 	$(PY) -m bench.freshness
 	$(PY) -m bench.inference
+	$(PY) -m bench.shops
 
 # Re-resolve the pinned set after changing pyproject.toml.
 lock:

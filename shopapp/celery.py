@@ -10,6 +10,11 @@ from celery.beat import PersistentScheduler
 from shopapp.redis import redis_url
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shopapp.settings")
+# A worker's prefork children each run one task at a time; torch's default of one intra-op thread
+# per core would have every child contend for every core (measured: a recommend task for a
+# SASRec shop took 0.1-0.5 s instead of milliseconds). Read by torch when a child first imports
+# it, which is after this module has loaded; an operator's own setting wins.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 app = Celery("slipstream")
 app.config_from_object("django.conf:settings", namespace="CELERY")
