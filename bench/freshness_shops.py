@@ -22,8 +22,8 @@ from recommender.data import hold_out_last
 from recommender.neural import NeuralRecommender
 from recommender.synthetic import generate_store
 from recommender.types import Interaction, TrainConfig
-from shopapp.demo.seed import demo_seed, demo_shop_install
-from shopapp.recs.services import popular_refresh, products_upsert
+from shopapp.demo.seed import demo_seed, demo_shop_install, synthetic_catalogue_write
+from shopapp.recs.services import popular_refresh
 from shopapp.recs.training import shop_models_retrain
 from shopapp.shops.models import Shop, ShopSettings
 from shopapp.shops.selectors import shop_cache_clear
@@ -67,20 +67,7 @@ def _neural() -> dict[str, Any]:
         now=time.time(),
     )
     # Serving joins the catalogue: every product the model may recommend has its row.
-    products_upsert(
-        shop=NEURAL_SHOP,
-        products=[
-            {
-                "product_id": p.item_id,
-                "handle": p.handle,
-                "title": p.title,
-                "category": p.category,
-                "price": p.price,
-                "available": p.available,
-            }
-            for p in store.products
-        ],
-    )
+    synthetic_catalogue_write(shop=NEURAL_SHOP, products=store.products)
     end = max(i.ts for i in store.interactions)
     train, valid = hold_out_last(store.interactions, since=end - 86_400.0)
     # Bestsellers leave most of a Zipf catalogue unseen: one pass over every product makes the

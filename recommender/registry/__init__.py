@@ -136,6 +136,18 @@ def alias_version(
     return tracking.alias_version(tracking.client(tracking_uri), name, alias)
 
 
+def alias_created_at(
+    *, kind: str, alias: str, namespace: str | None = None, tracking_uri: str | None = None
+) -> float | None:
+    """When the version ``alias`` points at was registered (unix seconds); None without one."""
+    client = tracking.client(tracking_uri)
+    name = model_name(kind, namespace=namespace)
+    version = tracking.alias_version(client, name, alias)
+    if version is None:
+        return None
+    return (client.get_model_version(name, version).creation_timestamp or 0) / 1000
+
+
 def set_alias(
     *,
     kind: str,

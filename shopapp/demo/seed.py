@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from django.db.models import Value
@@ -53,6 +53,25 @@ def demo_shop_install(*, shop: str) -> None:
     )
 
 
+def synthetic_catalogue_write(*, shop: str, products: Sequence[SyntheticProduct]) -> int:
+    """A synthetic catalogue as the shop's catalogue rows, each product with its drawn image."""
+    return products_upsert(
+        shop=shop,
+        products=[
+            {
+                "product_id": p.item_id,
+                "handle": p.handle,
+                "title": p.title,
+                "category": p.category,
+                "price": p.price,
+                "image_url": p.image_url or demo_image_url(p.item_id),
+                "available": p.available,
+            }
+            for p in products
+        ],
+    )
+
+
 def demo_seed(*, shop: str, say: Callable[[str], None]) -> list[SyntheticProduct]:
     """Install the demo shop and load its catalogue and history, once; returns the catalogue.
     Every product gets its drawn image (demo/images.py), even in a catalogue made before them."""
@@ -76,21 +95,7 @@ def demo_seed(*, shop: str, say: Callable[[str], None]) -> list[SyntheticProduct
             for p in existing
         ]
     store = generate_store(now=time.time(), n_shoppers=DEMO_SHOPPERS)
-    products_upsert(
-        shop=shop,
-        products=[
-            {
-                "product_id": p.item_id,
-                "handle": p.handle,
-                "title": p.title,
-                "category": p.category,
-                "price": p.price,
-                "image_url": p.image_url or demo_image_url(p.item_id),
-                "available": p.available,
-            }
-            for p in store.products
-        ],
-    )
+    synthetic_catalogue_write(shop=shop, products=store.products)
     say(f"catalogue: {len(store.products)} products")
     # The history goes in as a merchant's export would: a CSV through the offline importer.
     with tempfile.TemporaryDirectory() as tmp:

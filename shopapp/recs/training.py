@@ -209,14 +209,12 @@ def _warm_start(kind: str, *, namespace: str, uri: str, now: datetime) -> Recomm
     younger than FULL_RETRAIN_EVERY."""
     if kind not in NEURAL:
         return None
-    champions = [
-        v
-        for v in registry.model_versions(kind=kind, tracking_uri=uri, namespace=namespace)
-        if "champion" in v.aliases
-    ]
+    registered_at = registry.alias_created_at(
+        kind=kind, alias="champion", tracking_uri=uri, namespace=namespace
+    )
     if (
-        not champions
-        or now.timestamp() - champions[0].created_at > FULL_RETRAIN_EVERY.total_seconds()
+        registered_at is None
+        or now.timestamp() - registered_at > FULL_RETRAIN_EVERY.total_seconds()
     ):
         return None
     try:
