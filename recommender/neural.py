@@ -36,6 +36,7 @@ class NeuralRecommender(ABC):
         self.vocab = vocab
         self.net = net
         self.net.eval()
+        self._shared_cache: tuple[frozenset[str], torch.Tensor] | None = None
 
     # -- what a model defines --------------------------------------------------------------
 
@@ -101,9 +102,15 @@ class NeuralRecommender(ABC):
 
     @torch.no_grad()
     def recommend_batch(
-        self, *, histories: Sequence[History], k: int, excludes: Sequence[Collection[str]]
+        self,
+        *,
+        histories: Sequence[History],
+        k: int,
+        excludes: Sequence[Collection[str]],
+        shared_exclude: Collection[str] = frozenset(),
     ) -> list[list[Scored]]:
-        """Top ``k`` per shopper, never an item of their history or of ``excludes[i]``."""
+        """Top ``k`` per shopper, never an item of their history, of ``excludes[i]`` or of
+        ``shared_exclude`` (one mask for the whole batch)."""
         if k < 0:
             raise ValueError(f"k must be >= 0, got {k}")
         if not histories or k == 0:
@@ -117,7 +124,8 @@ class NeuralRecommender(ABC):
             if candidates is None
             else candidates
         )
-        banned = index == PAD
+        shared = self._shared_mask(shared_exclude)
+        banned = (index == PAD) | shared[index]
         for row, (history, exclude) in enumerate(zip(histories, excludes, strict=True)):
             unwanted = {*exclude, *(item for item, _ in history)}
             rows = [i for i in map(self.vocab.get, unwanted) if i != PAD]
@@ -138,6 +146,19 @@ class NeuralRecommender(ABC):
             ]
             out.append(picked)
         return out
+
+    def _shared_mask(self, exclude: Collection[str]) -> torch.Tensor:
+        """(V,) True for the vocabulary rows of ``exclude``; the last frozenset's is kept, since
+        a worker passes the same one (recs/exclusions.py) until the shop's catalogue changes."""
+        cached = self._shared_cache
+        if cached is not None and cached[0] is exclude:
+            return cached[1]
+        mask = torch.zeros(len(self.vocab), dtype=torch.bool)
+        rows = [i for i in map(self.vocab.get, exclude) if i != PAD]
+        mask[rows] = True
+        if isinstance(exclude, frozenset):
+            self._shared_cache = (exclude, mask)
+        return mask
 
     def recommend(self, *, history: History, k: int, exclude: Collection[str] = ()) -> list[Scored]:
         return self.recommend_batch(histories=[history], k=k, excludes=[exclude])[0]

@@ -65,8 +65,11 @@ class Predictor:
         histories: Sequence[Sequence[tuple[str, float]]],
         k: int,
         excludes: Sequence[Collection[str]],
+        shared_exclude: Collection[str] = frozenset(),
     ) -> list[list[Scored]]:
-        """One top-``k`` list per shopper; ``excludes[i]`` applies to ``histories[i]``."""
+        """One top-``k`` list per shopper; ``excludes[i]`` applies to ``histories[i]`` and
+        ``shared_exclude`` to every one of them (a shop's exclusions: a neural model masks them
+        once per batch, and reuses the mask while it is given the same frozenset)."""
         if len(histories) != len(excludes):
             raise ValueError(
                 f"got {len(histories)} histories but {len(excludes)} exclude sets; "
@@ -75,9 +78,12 @@ class Predictor:
         batched = getattr(self.model, "recommend_batch", None)
         if batched is not None:
             # The neural models score a batch of shoppers in one pass.
-            lists: list[list[Scored]] = batched(histories=histories, k=k, excludes=excludes)
+            lists: list[list[Scored]] = batched(
+                histories=histories, k=k, excludes=excludes, shared_exclude=shared_exclude
+            )
             return lists
+        shared = set(shared_exclude)
         return [
-            self.model.recommend(history=history, k=k, exclude=exclude)
+            self.model.recommend(history=history, k=k, exclude=shared.union(exclude))
             for history, exclude in zip(histories, excludes, strict=True)
         ]

@@ -72,6 +72,17 @@ COVISIT_STAGING = declare(
     lifetime="never outlives its transaction: renamed to COVISIT (or deleted) in the same MULTI",
 )
 
+# Bumped by every write of the shop's catalogue, so a worker's cached shop exclusions
+# (recs/exclusions.py) are recomputed exactly when the products they come from change.
+CATALOGUE_GENERATION = declare(
+    "ss:{shop}:catalogue:gen",
+    owner="shopapp.recs.exclusions",
+    scope=Scope.SHOP,
+    what="int: a counter of the shop's catalogue writes",
+    expires=False,
+    lifetime="as long as the shop's catalogue; shop/redact deletes it",
+)
+
 # Operational figures the dashboard shows: the latest freshness samples and lists served per hour.
 FRESHNESS_SAMPLES = 1000
 FRESHNESS = declare(
@@ -127,6 +138,10 @@ def training_status_key(shop: str) -> str:
 
 def training_lock_key(shop: str) -> str:
     return TRAINING_LOCK.key(shop=shop)
+
+
+def catalogue_generation_key(shop: str) -> str:
+    return CATALOGUE_GENERATION.key(shop=shop)
 
 
 def recs_key(shop: str, user_id: str) -> str:

@@ -20,7 +20,12 @@ from shopapp.events.selectors import histories_before
 from shopapp.events.trending import BUCKET_S, trending_buckets
 from shopapp.events.window import WindowEntry, windows_read
 from shopapp.recs.catalog import product_from_webhook
-from shopapp.recs.exclusions import shop_exclusions, shopper_exclusions
+from shopapp.recs.exclusions import (
+    Exclusions,
+    catalogue_changed,
+    shop_exclusions,
+    shopper_exclusions,
+)
 from shopapp.recs.fill import covisit_list, fill_chain, sources_joined
 from shopapp.recs.models import Product
 from shopapp.recs.predictors import predictor_get
@@ -72,7 +77,13 @@ def recommendations_compute(*, shop: str, user_ids: Sequence[str]) -> dict[str, 
     )
     histories = [long_term[u] + [(e.item_id, e.ts) for e in windows[u]] for u in user_ids]
     excluded = shopper_exclusions(config=config, windows=windows)
-    ranked = _ranked(predictor, histories, config, [excluded[u] for u in user_ids])
+    ranked = _ranked(
+        predictor,
+        histories,
+        config,
+        shared=excluded.shared,
+        own=[excluded.own[u] for u in user_ids],
+    )
     recs = dict(zip(user_ids, ranked, strict=True))
     _fill(r=r, shop=shop, config=config, recs=recs, windows=windows, excluded=excluded)
     return recs
@@ -85,7 +96,7 @@ def _fill(
     config: ShopConfig,
     recs: dict[str, StoredRecs],
     windows: Mapping[str, Sequence[WindowEntry]],
-    excluded: Mapping[str, set[str]],
+    excluded: Exclusions,
 ) -> None:
     """Top up every list short of the shop's count by the fill chain (recs/fill.py), co-visited
     with the products in this shopper's window. So even a shopper the model knows nothing to say
@@ -106,7 +117,7 @@ def _fill(
             covisit=covisit_list(table, window_items[user]),
             trending=trending,
             popular=popular,
-            exclude=excluded[user],
+            exclude=excluded.of(user),
         )[:k]
         recs[user] = replace(
             stored,
@@ -124,7 +135,7 @@ def popular_refresh(*, shop: str) -> StoredRecs | None:
     predictor = _serving_predictor(config)
     if config is None or predictor is None:
         return None
-    [recs] = _ranked(predictor, [[]], config, [shop_exclusions(config=config)])
+    [recs] = _ranked(predictor, [[]], config, shared=shop_exclusions(config=config), own=[set()])
     popular_write(r=get_redis(), shop=shop, recs=recs)
     return recs
 
@@ -143,10 +154,12 @@ def _ranked(
     predictor: Predictor,
     histories: list[list[tuple[str, float]]],
     config: ShopConfig,
-    excludes: list[set[str]],
+    *,
+    shared: frozenset[str],
+    own: list[set[str]],
 ) -> list[StoredRecs]:
     batches = predictor.recommend_batch(
-        histories=histories, k=config.recommendation_count, excludes=excludes
+        histories=histories, k=config.recommendation_count, excludes=own, shared_exclude=shared
     )
     now = time.time()
     return [
@@ -194,6 +207,7 @@ def products_upsert(*, shop: str, products: Iterable[dict[str, object]]) -> int:
         unique_fields=["shop", "product_id"],
         update_fields=[*fields, "published", *(["collection_ids"] if with_collections else [])],
     )
+    catalogue_changed(shop=shop)
     return len(rows)
 
 
@@ -215,6 +229,7 @@ def product_delete(*, shop: str, payload: dict[str, Any]) -> bool:
     Product.objects.filter(shop__domain=shop, product_id=product_id).update(
         published=False, available=False
     )
+    catalogue_changed(shop=shop)
     return True
 
 

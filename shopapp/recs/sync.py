@@ -12,6 +12,7 @@ from django.db import transaction
 
 from shopapp.events.identity import is_customer
 from shopapp.recs.catalog import bulk_catalog_parse
+from shopapp.recs.exclusions import catalogue_changed
 from shopapp.recs.keys import DEFINITION_CHECKED_TTL_S, definition_checked_key
 from shopapp.recs.metaobjects import (
     Entry,
@@ -118,6 +119,7 @@ def catalog_sync_collect(*, shop: str, operation_id: str) -> CatalogSync:
             .exclude(product_id__in=seen)
             .update(published=False)
         )
+        catalogue_changed(shop=shop)
     return CatalogSync(
         operation_id=operation_id,
         done=True,
