@@ -26,6 +26,12 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shopapp.settings")
 
 READ_COUNT = 500
 LINGER_S = 0.02
+# While the workers hold this many pipeline tasks or more (queued or running), keep reading into
+# the same task, for at most LINGER_MAX_S (shopapp/events/backpressure.py). More tasks than the
+# workers' processes (the deployment's 2, docs/operations.md) means some wait in the queue.
+BUSY_TASKS = int(os.environ.get("SLIPSTREAM_CONSUMER_BUSY_TASKS", 3))
+LINGER_MAX_S = 0.1
+LINGER_POLL_S = 0.005
 BLOCK_MS = 1000
 STALE_MS = int(os.environ.get("SLIPSTREAM_CONSUMER_STALE_MS", 30_000))
 CLAIM_EVERY_S = 10.0
@@ -34,6 +40,7 @@ log = logging.getLogger("workers.consumer")
 
 def consume_once(*, consumer: str, claim: bool = False) -> int:
     """One read (or one claim of stale entries) dispatched and acknowledged; returns entries."""
+    from shopapp.events.backpressure import task_queued, tasks_in_flight
     from shopapp.events.stream import stream_ack, stream_claim_stale, stream_read
     from shopapp.redis import get_redis
     from workers.tasks import tracker_events_ingest
@@ -43,14 +50,19 @@ def consume_once(*, consumer: str, claim: bool = False) -> int:
         entries = stream_claim_stale(r=r, consumer=consumer, idle_ms=STALE_MS, count=READ_COUNT)
     else:
         entries = stream_read(r=r, consumer=consumer, count=READ_COUNT, block_ms=BLOCK_MS)
-        if entries and len(entries) < READ_COUNT:
+        if entries:
             # Linger a moment for more, so a steady trickle of requests becomes one task per
-            # LINGER_S rather than one per request (Celery's per-task cost dominates otherwise).
+            # LINGER_S rather than one per request (Celery's per-task cost dominates otherwise),
+            # and longer while the workers are behind.
             time.sleep(LINGER_S)
-            more = stream_read(
-                r=r, consumer=consumer, count=READ_COUNT - len(entries), block_ms=None
-            )
-            entries += more
+            deadline = time.monotonic() + LINGER_MAX_S - LINGER_S
+            while len(entries) < READ_COUNT:
+                entries += stream_read(
+                    r=r, consumer=consumer, count=READ_COUNT - len(entries), block_ms=None
+                )
+                if time.monotonic() >= deadline or tasks_in_flight(r=r) < BUSY_TASKS:
+                    break
+                time.sleep(LINGER_POLL_S)
     by_shop: dict[str, list[dict[str, object]]] = defaultdict(list)
     counts: Counter[str] = Counter()
     for _, batch in entries:
@@ -61,6 +73,7 @@ def consume_once(*, consumer: str, claim: bool = False) -> int:
     for shop, batches in by_shop.items():
         tracker_events_ingest.apply_async(
             kwargs={"shop": shop, "batches": batches},
+            task_id=task_queued(r=r),
             kwargsrepr=f"{{'shop': {shop!r}, 'batches': <{counts[shop]} events>}}",
         )
     stream_ack(r=r, entry_ids=[entry_id for entry_id, _ in entries])

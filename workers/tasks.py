@@ -10,11 +10,11 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from celery import shared_task
+from celery import Task, shared_task
 from django.db import OperationalError as DatabaseOperationalError
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from shopapp.events import retention
+from shopapp.events import backpressure, retention
 from shopapp.events import services as events
 from shopapp.events.identity import is_customer
 from shopapp.events.stream import Batch
@@ -39,11 +39,19 @@ RETRY_TRANSIENT: dict[str, Any] = {
     name="slipstream.ingest.tracker_events_ingest",
     soft_time_limit=60,
     time_limit=90,
+    bind=True,
     **RETRY_TRANSIENT,
 )
-def tracker_events_ingest(*, shop: str, batches: list[dict[str, Any]]) -> None:
+def tracker_events_ingest(self: Task, *, shop: str, batches: list[dict[str, Any]]) -> None:
     """Collector batches ({"events", "received_at", "customer"}) of one shop: normalised into
     windows and history, then a recommendation refresh per shopper whose window changed."""
+    try:
+        _ingest(shop=shop, batches=batches)
+    finally:
+        backpressure.task_done(r=get_redis(), task_id=self.request.id)
+
+
+def _ingest(*, shop: str, batches: list[dict[str, Any]]) -> None:
     users = events.tracker_events_ingest(
         shop=shop,
         batches=[
@@ -59,8 +67,13 @@ def tracker_events_ingest(*, shop: str, batches: list[dict[str, Any]]) -> None:
     claimed = store.refresh_claim(r=get_redis(), shop=shop, users=users)
     if claimed:
         # The oldest acceptance time of the batches: the refresh reports freshness from it.
-        recommendations_refresh.delay(
-            shop=shop, user_ids=claimed, accepted_at=min(b["received_at"] for b in batches)
+        recommendations_refresh.apply_async(
+            kwargs={
+                "shop": shop,
+                "user_ids": claimed,
+                "accepted_at": min(b["received_at"] for b in batches),
+            },
+            task_id=backpressure.task_queued(r=get_redis()),
         )
 
 
@@ -68,13 +81,21 @@ def tracker_events_ingest(*, shop: str, batches: list[dict[str, Any]]) -> None:
     name="slipstream.recommend.recommendations_refresh",
     soft_time_limit=30,
     time_limit=45,
+    bind=True,
     **RETRY_TRANSIENT,
 )
 def recommendations_refresh(
-    *, shop: str, user_ids: list[str], accepted_at: float | None = None
+    self: Task, *, shop: str, user_ids: list[str], accepted_at: float | None = None
 ) -> None:
     """One inference batch for the shoppers of one ingested batch; the customers among them
     then have their metaobject published (coalesced: a burst of refreshes, one upsert)."""
+    try:
+        _refresh(shop=shop, user_ids=user_ids, accepted_at=accepted_at)
+    finally:
+        backpressure.task_done(r=get_redis(), task_id=self.request.id)
+
+
+def _refresh(*, shop: str, user_ids: list[str], accepted_at: float | None) -> None:
     r = get_redis()
     store.refresh_release(r=r, shop=shop, user_ids=user_ids)
     refreshed = recs.recommendations_refresh(shop=shop, user_ids=user_ids)

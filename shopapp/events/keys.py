@@ -17,6 +17,18 @@ EVENT_LOG = declare(
     "flight at a customers/redact may land after it: docs/decisions/0004)",
 )
 STREAM = EVENT_LOG.key()
+# The pipeline's tasks (ingest, refresh) queued or running: how far the workers are behind,
+# which the consumer reads to batch more while they are busy (shopapp/events/backpressure.py).
+IN_FLIGHT_STALE_S = 30
+IN_FLIGHT = declare(
+    "ss:pipeline:inflight",
+    owner="shopapp.events.backpressure",
+    scope=Scope.GLOBAL,
+    what="sorted set: task ids, scored by when they were queued",
+    expires=False,
+    lifetime="a member leaves as its task ends; one older than IN_FLIGHT_STALE_S (its task lost "
+    "with a worker) is dropped at the next count",
+)
 
 # The collector counts events per minute: `{minute}` is the unix time // RATE_WINDOW_S.
 RATE_WINDOW_S = 60

@@ -2,11 +2,16 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
+from shopapp.events import backpressure
+from shopapp.events import services as events_services
+from shopapp.events.backpressure import task_done, task_queued, tasks_in_flight
+from shopapp.events.keys import IN_FLIGHT, IN_FLIGHT_STALE_S
 from shopapp.events.stream import (
     STREAM,
     Batch,
@@ -17,6 +22,7 @@ from shopapp.events.stream import (
 from shopapp.redis import get_redis
 from workers import consumer
 from workers.consumer import consume_once, consume_step
+from workers.tasks import tracker_events_ingest
 
 
 def _tasks() -> list[tuple[str, list[dict[str, Any]]]]:
@@ -89,3 +95,83 @@ def test_a_consumer_whose_group_vanished_recreates_it_and_goes_on() -> None:
     assert _tasks() == [
         ("a.myshopify.com", [{"events": [{"e": "pv"}], "received_at": 10.0, "customer": None}])
     ]
+
+
+@pytest.fixture
+def _in_flight() -> Iterator[None]:
+    get_redis().delete(IN_FLIGHT.key())
+    yield
+    get_redis().delete(IN_FLIGHT.key())
+
+
+def _arrives_while_lingering(monkeypatch: Any, event: dict[str, str]) -> list[float]:
+    """Make `event` arrive at the consumer's first poll after its usual linger; returns the
+    sleeps it asked for."""
+    sleeps: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+        if len(sleeps) == 2:
+            _append("a.myshopify.com", [event], 13.0)
+
+    monkeypatch.setattr(consumer.time, "sleep", sleep)
+    return sleeps
+
+
+@pytest.mark.usefixtures("_in_flight")
+def test_while_the_workers_are_busy_the_consumer_keeps_reading_into_the_same_task(
+    monkeypatch: Any,
+) -> None:
+    r = get_redis()
+    busy = [task_queued(r=r) for _ in range(consumer.BUSY_TASKS)]
+    a1, a2 = {"e": "pv", "n": "1"}, {"e": "pv", "n": "2"}
+    _append("a.myshopify.com", [a1], 10.0)
+    _arrives_while_lingering(monkeypatch, a2)
+
+    assert consume_once(consumer="c1") == 2
+    [(_, batches)] = _tasks()
+    assert [b["events"] for b in batches] == [[a1], [a2]]
+    assert tasks_in_flight(r=r) == consumer.BUSY_TASKS + 1  # the ingest task it queued
+    for task_id in busy:
+        task_done(r=r, task_id=task_id)
+    assert tasks_in_flight(r=r) == 1
+
+
+@pytest.mark.usefixtures("_in_flight")
+def test_an_idle_pipeline_gets_each_read_after_the_short_linger(monkeypatch: Any) -> None:
+    a1, a2 = {"e": "pv", "n": "1"}, {"e": "pv", "n": "2"}
+    _append("a.myshopify.com", [a1], 10.0)
+    sleeps = _arrives_while_lingering(monkeypatch, a2)
+
+    assert consume_once(consumer="c1") == 1
+    assert sleeps == [consumer.LINGER_S]  # no poll after it: the task went at once
+    [(_, batches)] = _tasks()
+    assert [b["events"] for b in batches] == [[a1]]
+
+
+@pytest.mark.usefixtures("_in_flight")
+def test_a_task_lost_with_its_worker_stops_counting_as_in_flight(monkeypatch: Any) -> None:
+    r = get_redis()
+    task_queued(r=r)
+    assert tasks_in_flight(r=r) == 1
+    later = time.time() + IN_FLIGHT_STALE_S + 1
+    monkeypatch.setattr(backpressure.time, "time", lambda: later)
+    assert tasks_in_flight(r=r) == 0
+
+
+@pytest.mark.usefixtures("_in_flight")
+def test_a_pipeline_task_stops_counting_as_in_flight_when_it_ends_even_by_failing(
+    monkeypatch: Any,
+) -> None:
+    def broken(**kwargs: Any) -> list[str]:
+        raise ValueError("a bug")
+
+    monkeypatch.setattr(events_services, "tracker_events_ingest", broken)
+    r = get_redis()
+    task_id = task_queued(r=r)
+    assert tasks_in_flight(r=r) == 1
+    result = tracker_events_ingest.apply(
+        kwargs={"shop": "a.myshopify.com", "batches": []}, task_id=task_id
+    )
+    assert isinstance(result.result, ValueError)
+    assert tasks_in_flight(r=r) == 0
