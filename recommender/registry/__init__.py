@@ -23,11 +23,11 @@ import pandas as pd
 from mlflow.exceptions import MlflowException
 
 from recommender.evaluate import Case, evaluate
-from recommender.predictor import Recommender
+from recommender.predictor import Recommender, load_model
 from recommender.registry import tracking
 from recommender.registry.deletion import models_delete
 from recommender.registry.integrity import HASH_TAG, ModelIntegrityError, tree_digest
-from recommender.registry.loading import Loaded, load, load_sized
+from recommender.registry.loading import RESIDENT_TAG, Loaded, load, load_sized
 
 # RecommenderPyfunc is also imported from here by the entry point of models registered before the
 # pyfunc moved to its own module: it must stay importable as recommender.registry.RecommenderPyfunc.
@@ -41,10 +41,12 @@ from recommender.registry.pyfunc import (
     training_curves,
 )
 from recommender.registry.tracking import EXPERIMENT_NAME, model_name
+from recommender.sizing import resident_bytes
 
 __all__ = [
     "EXPERIMENT_NAME",
     "HASH_TAG",
+    "RESIDENT_TAG",
     "Gate",
     "Loaded",
     "ModelIntegrityError",
@@ -82,7 +84,8 @@ def log_and_register(
     ``valid_hr``, ``valid_ndcg`` stepped by epoch) and a training-curve figure; ``metrics``
     also go in as a table (``metrics.json``). The model artifact holds the saved model (config
     and item vocabulary included), with a signature and an input example; the version is created
-    with the saved model's content hash as its ``slipstream.sha256`` tag, which ``load`` checks.
+    with the saved model's content hash as its ``slipstream.sha256`` tag, which ``load`` checks,
+    and its size loaded in memory as ``slipstream.resident_bytes`` (recommender/sizing.py).
     ``artifact_location`` is only used when the experiment does not exist yet. Returns the new
     registered version ("1", "2", ...).
     """
@@ -121,7 +124,10 @@ def log_and_register(
             )
         # Registered apart from log_model so that the version is born with its hash: there is
         # no moment in which a worker could find it unverifiable.
-        registered = mlflow.register_model(info.model_uri, name, tags={HASH_TAG: digest.sha256})
+        # Its size loaded, weighed here once rather than by every worker that loads it.
+        resident = resident_bytes(load_model(model_dir))
+        tags = {HASH_TAG: digest.sha256, RESIDENT_TAG: str(resident)}
+        registered = mlflow.register_model(info.model_uri, name, tags=tags)
     version = str(registered.version)
     if alias is not None:
         client.set_registered_model_alias(name, alias, version)

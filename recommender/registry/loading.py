@@ -22,11 +22,15 @@ from recommender.registry.pyfunc import MODEL_SUBPATH
 
 logger = logging.getLogger(__name__)
 
+# The loaded model's bytes (recommender/sizing.py), recorded at registration.
+RESIDENT_TAG = "slipstream.resident_bytes"
+
 
 @dataclass(frozen=True, slots=True)
 class Loaded:
     predictor: Predictor
-    nbytes: int  # the saved model's size on disk
+    # Its size in memory as registered; for a version registered without one, its size on disk.
+    nbytes: int
 
 
 def load_sized(
@@ -44,7 +48,8 @@ def load_sized(
         raise LookupError(f"no model registered as {name}@{alias}")
     # The resolved version rather than the alias, so the version we report is the one we
     # loaded even if the alias moves in between.
-    expected = client.get_model_version(name, version).tags.get(HASH_TAG)
+    tags = client.get_model_version(name, version).tags
+    expected = tags.get(HASH_TAG)
     with tempfile.TemporaryDirectory(prefix="slipstream-load-") as tmp:
         with tracking.using(tracking_uri):
             local = mlflow.artifacts.download_artifacts(
@@ -60,7 +65,10 @@ def load_sized(
             logger.error("refused to load a model: %s", exc)
             raise
         predictor = Predictor(model=load_model(root), version=version, name=name)
-    return Loaded(predictor=predictor, nbytes=digest.nbytes)
+    resident = tags.get(RESIDENT_TAG, "")
+    return Loaded(
+        predictor=predictor, nbytes=int(resident) if resident.isdigit() else digest.nbytes
+    )
 
 
 def load(

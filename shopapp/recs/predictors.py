@@ -2,12 +2,10 @@
 
 A worker asks for a predictor on every inference. For each (namespace, kind, alias) the registry
 is consulted at most every ALIAS_CHECK_S seconds, and the model is reloaded only when the alias
-points at a new version. Entries are weighed by the saved model's bytes on disk, which the load
-measures anyway while checking their hash: it is the same measure for every kind, needs no
-knowledge of a model's internals, and is the resident size of a neural kind's weights (a state
-dict on disk is its tensors' bytes). JSON parts (vocabularies, co-visitation and popularity
-tables) take about 4-5 times their file size as Python objects (measured: 25,000 products'
-popularity, 0.93 MB on disk, 3.7 MB loaded), so for those kinds the bound undercounts. Past
+points at a new version. Entries are weighed by the model's size loaded in memory, which the
+registry measured when it registered the version (recommender/sizing.py: every object the model
+references, and its tensors' bytes); a JSON table loaded as Python objects takes several times
+its file (a co-visitation table of 25,000 products: 11.7 MB on disk, 60 MB loaded). Past
 SLIPSTREAM_PREDICTOR_CACHE_MB the least recently used entries are evicted, never the one just
 loaded.
 

@@ -14,7 +14,7 @@ from recommender.covisit import CoVisitation, CoVisitConfig
 from recommender.evaluate import Case
 from recommender.popularity import Popularity, PopularityConfig
 from recommender.predictor import Recommender
-from recommender.registry import HASH_TAG
+from recommender.registry import HASH_TAG, RESIDENT_TAG
 from recommender.registry.pyfunc import ENTRY_POINT
 from recommender.synthetic import generate_store
 from recommender.types import Scored
@@ -380,7 +380,8 @@ def test_load_refuses_a_model_with_an_added_file(tracking: Tracking) -> None:
 def test_load_refuses_a_version_registered_without_a_content_hash(tracking: Tracking) -> None:
     _register(_model(), tracking)
     client = mlflow.MlflowClient(tracking_uri=tracking.uri, registry_uri=tracking.uri)
-    assert set(client.get_model_version("slipstream-popularity", "1").tags) == {HASH_TAG}
+    tags = client.get_model_version("slipstream-popularity", "1").tags
+    assert set(tags) == {HASH_TAG, RESIDENT_TAG}
     client.delete_model_version_tag("slipstream-popularity", "1", HASH_TAG)
 
     with pytest.raises(registry.ModelIntegrityError, match=r"version 1 has no slipstream\.sha256"):
