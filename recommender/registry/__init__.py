@@ -41,7 +41,6 @@ from recommender.registry.pyfunc import (
     training_curves,
 )
 from recommender.registry.tracking import EXPERIMENT_NAME, model_name
-from recommender.sizing import resident_bytes
 
 __all__ = [
     "EXPERIMENT_NAME",
@@ -124,7 +123,10 @@ def log_and_register(
             )
         # Registered apart from log_model so that the version is born with its hash: there is
         # no moment in which a worker could find it unverifiable.
-        # Its size loaded, weighed here once rather than by every worker that loads it.
+        # Its size loaded, weighed here once rather than by every worker that loads it. Imported
+        # here: sizing needs torch, which the web process (it reads aliases) never loads.
+        from recommender.sizing import resident_bytes
+
         resident = resident_bytes(load_model(model_dir))
         tags = {HASH_TAG: digest.sha256, RESIDENT_TAG: str(resident)}
         registered = mlflow.register_model(info.model_uri, name, tags=tags)
