@@ -71,6 +71,14 @@ def _common(parser: argparse.ArgumentParser) -> None:
         "GAUC; 0: full ranking only (default: %(default)s)",
     )
     parser.add_argument(
+        "--sampler",
+        choices=("paper", "distinct"),
+        default="paper",
+        help="how --negatives are drawn: paper, the SASRec code's protocol exactly (draws with "
+        "replacement that exclude only the history, at most 10,000 shoppers sampled); "
+        "distinct: N different items, never the target, every shopper (default: %(default)s)",
+    )
+    parser.add_argument(
         "--set",
         action="append",
         metavar="KIND.FIELD=VALUE",
@@ -145,6 +153,13 @@ def parser() -> argparse.ArgumentParser:
         type=float,
         default=3e-3,
         help="Adam's learning rate of the warm start (default: %(default)s)",
+    )
+    bench.add_argument(
+        "--refit",
+        action="store_true",
+        help="neural models: after early stopping, train a fresh model on everything but the "
+        "test targets (validation targets included) for the chosen number of epochs and "
+        "evaluate that one (the eSASRec benchmark's leave-one-out); train_s counts both",
     )
     fit = sub.add_parser("train", help="train one model, log it to MLflow, register it")
     _common(fit)

@@ -30,16 +30,25 @@ class Built:
     result: Any = None  # recommender.types.TrainResult for neural models
 
 
-def _with(config: Any, overrides: Mapping[str, Any]) -> Any:
+def config_with(config: Any, overrides: Mapping[str, Any]) -> Any:
     fields = {f.name: f for f in dataclasses.fields(config)}
     unknown = set(overrides) - set(fields)
     if unknown:
         raise ValueError(f"{type(config).__name__} has no field {', '.join(sorted(unknown))}")
-    typed = {}
-    for name, value in overrides.items():
-        current = getattr(config, name)
-        typed[name] = type(current)(value) if isinstance(current, int | float | str) else value
+    typed = {name: _typed(getattr(config, name), value) for name, value in overrides.items()}
     return dataclasses.replace(config, **typed)
+
+
+def _typed(current: Any, value: Any) -> Any:
+    """A command line's string as the type of the field's current value; an optional number
+    (None by default, such as ``max_seconds``) is read as a float."""
+    if not isinstance(value, str):
+        return value
+    if isinstance(current, bool):
+        return value.lower() in ("1", "true", "yes")
+    if isinstance(current, int | float | str):
+        return type(current)(value)
+    return None if value.lower() == "none" else float(value)
 
 
 def build(
@@ -60,7 +69,7 @@ def build(
         return _neural(
             kind, train, valid, timed, dict(overrides or {}), train_config, init, since, on_epoch
         )
-    config = _with(spec.default_config(timed=timed), overrides or {})
+    config = config_with(spec.default_config(timed=timed), overrides or {})
     model = spec.model_class().fit(train, config)  # type: ignore[attr-defined]
     return Built(model, _params(kind, config))
 
@@ -87,7 +96,7 @@ def _neural(
         model = init.warm_start(train)
     else:
         spec = kind_get(kind)
-        config = _with(spec.default_config(timed=timed), overrides)
+        config = config_with(spec.default_config(timed=timed), overrides)
         model = spec.model_class().create(config, train)  # type: ignore[attr-defined]
     config = train_config or TrainConfig()
     result = fit(model, train, valid, config, since=since, on_epoch=on_epoch)

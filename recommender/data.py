@@ -17,7 +17,7 @@ import csv
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -134,6 +134,9 @@ class Split:
     cases: list[Case]
     # Cases for early stopping and model selection, never trained on, disjoint from `cases`.
     valid: list[Case]
+    # The interactions `valid` holds out (loo: each shopper's second-to-last): `train` + `held`
+    # is everything but the test targets, what a refit after model selection learns.
+    held: list[Interaction] = field(default_factory=list)
 
 
 def _next_clicks(events: Sequence[Interaction]) -> list[Case]:
@@ -146,6 +149,7 @@ def leave_one_out(interactions: Iterable[Interaction], *, min_length: int = 3) -
     """SASRec's protocol: each user's last item is the test target, the one before it is held out
     for validation (not trained on), everything earlier is training data."""
     train: list[Interaction] = []
+    held: list[Interaction] = []
     cases = []
     valid = []
     for events in sequences(interactions).values():
@@ -153,9 +157,10 @@ def leave_one_out(interactions: Iterable[Interaction], *, min_length: int = 3) -
             train += events
             continue
         train += events[:-2]
+        held.append(events[-2])
         valid.append(([(e.item_id, e.ts) for e in events[:-2]], events[-2].item_id))
         cases.append(([(e.item_id, e.ts) for e in events[:-1]], events[-1].item_id))
-    return Split(train=train, cases=cases, valid=valid)
+    return Split(train=train, cases=cases, valid=valid, held=held)
 
 
 def temporal(
@@ -171,7 +176,12 @@ def temporal(
     kept = by_user[: len(by_user) - n_valid]
     valid = [case for events in by_user[len(kept) :] for case in _next_clicks(events)]
     cases = [case for events in sequences(test).values() for case in _next_clicks(events)]
-    return Split(train=[e for events in kept for e in events], cases=cases, valid=valid)
+    return Split(
+        train=[e for events in kept for e in events],
+        cases=cases,
+        valid=valid,
+        held=[e for events in by_user[len(kept) :] for e in events],
+    )
 
 
 def hold_out_last(

@@ -54,6 +54,7 @@ class Metrics:
     # Each case's 1-based full-ranking rank when in the top k, else None: metrics at a smaller
     # cut-off come from the same ranking (rank_metrics(ranks, k=5)).
     ranks: tuple[int | None, ...] = ()
+    sampled_cases: int = 0  # cases the sampled protocol ranked (the paper's: at most 10,000)
 
 
 def rank_metrics(ranks: Sequence[int | None], *, k: int) -> tuple[float, float, float]:
@@ -132,6 +133,40 @@ def _top_k(
     return lists
 
 
+SAMPLERS = ("distinct", "paper")
+PAPER_USERS = 10_000  # the paper's code ranks at most this many shoppers, a random sample
+
+
+def sampled_negatives(
+    rng: random.Random,
+    catalogue: Sequence[str],
+    *,
+    n: int,
+    seen: set[str],
+    target: str,
+    sampler: str,
+) -> list[str]:
+    """``n`` negatives from ``catalogue``, never an item of ``seen`` (the shopper's history).
+
+    ``distinct``: n different items, never the target. ``paper``: the SASRec code's draws, n
+    uniform draws with replacement that exclude only the history (the target itself may be
+    drawn, and then ties with itself, counting against it).
+    """
+    if sampler == "paper":
+        drawn: list[str] = []
+        while len(drawn) < n:
+            item = catalogue[rng.randrange(len(catalogue))]
+            if item not in seen:
+                drawn.append(item)
+        return drawn
+    pool: set[str] = set()
+    while len(pool) < n:
+        item = catalogue[rng.randrange(len(catalogue))]
+        if item != target and item not in seen:
+            pool.add(item)
+    return sorted(pool)
+
+
 def evaluate(
     model: Recommender,
     cases: Sequence[Case],
@@ -141,29 +176,34 @@ def evaluate(
     catalogue: Sequence[str] = (),
     seed: int = 0,
     exclude_history: bool = True,
+    sampler: str = "distinct",
 ) -> Metrics:
     """Full-ranking metrics over `cases`; with `negatives`, also the sampled protocol (the target
     ranked among that many items the user never touched, drawn uniformly from `catalogue`;
     a tie with the target counts against it) and AUC/GAUC over the same candidates (ties
     count half there). Sampled ranking needs `model.score`.
+    ``sampler="paper"`` is the SASRec paper's protocol exactly: negatives as
+    `sampled_negatives` draws them, over a seeded sample of at most 10,000 cases (full
+    ranking still covers every case; ``Metrics.sampled_cases`` says how many were sampled).
     `exclude_history=False` lets a shopper's target be an item they had seen before (shoppers
     return to products; the retraining gate scores that)."""
+    if sampler not in SAMPLERS:
+        raise ValueError(f"sampler must be one of {', '.join(SAMPLERS)}, got {sampler!r}")
     rng = random.Random(seed)
+    chosen = _sampled_cases(len(cases), sampler, rng) if negatives else set()
     full: list[int | None] = []
     sampled: list[int | None] = []
     groups: list[tuple[list[bool], list[float]]] = []
-    for (history, target), ranked in zip(
-        cases, _top_k(model, cases, k=k, exclude_history=exclude_history), strict=True
+    for n, ((history, target), ranked) in enumerate(
+        zip(cases, _top_k(model, cases, k=k, exclude_history=exclude_history), strict=True)
     ):
-        seen = {item for item, _ in history}
         full.append(ranked.index(target) + 1 if target in ranked else None)
-        if negatives:
-            pool: set[str] = set()
-            while len(pool) < negatives:
-                item = catalogue[rng.randrange(len(catalogue))]
-                if item != target and item not in seen:
-                    pool.add(item)
-            scores = model.score(history=history, items=[target, *sorted(pool)])  # type: ignore[attr-defined]
+        if n in chosen:
+            seen = {item for item, _ in history}
+            pool = sampled_negatives(
+                rng, catalogue, n=negatives, seen=seen, target=target, sampler=sampler
+            )
+            scores = model.score(history=history, items=[target, *pool])  # type: ignore[attr-defined]
             sampled.append(1 + sum(1 for s in scores[1:] if s >= scores[0]))
             groups.append(([True] + [False] * negatives, list(scores)))
     hr, ndcg, mrr = rank_metrics(full, k=k)
@@ -180,7 +220,15 @@ def evaluate(
         ranks=tuple(full),
         auc=auc(pooled_labels, pooled_scores) if groups else None,
         gauc=gauc(groups) if groups else None,
+        sampled_cases=len(sampled),
     )
+
+
+def _sampled_cases(n: int, sampler: str, rng: random.Random) -> set[int]:
+    """Which cases the sampled protocol ranks: all, or the paper's random 10,000."""
+    if sampler == "paper" and n > PAPER_USERS:
+        return set(rng.sample(range(n), PAPER_USERS))
+    return set(range(n))
 
 
 def metrics_row(metrics: Metrics, *, k: int, deep: int | None = None) -> dict[str, float]:

@@ -33,9 +33,12 @@ class Scored:
 class TrainConfig:
     max_epochs: int = 200
     patience: int = 3  # epochs without a better validation NDCG before stopping
+    min_steps: int = 0  # never stop early before this many optimiser steps
+    warmup_steps: int = 0  # the learning rate rises linearly from 0 over this many steps
     batch_size: int = 128
     learning_rate: float = 1e-3
     weight_decay: float = 0.0
+    adam_beta2: float = 0.999  # the SASRec paper's code uses 0.98
     seed: int = 0
     k: int = 10  # validation cut-off
     valid_cases: int = 5000  # at most this many validation cases (a seeded sample) per epoch

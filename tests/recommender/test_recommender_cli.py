@@ -115,3 +115,25 @@ def test_benchmark_measures_a_warm_start_on_the_last_day(tmp_path: Path) -> None
     for prefix in ("base_", "warm_"):
         assert 0.0 <= row[f"{prefix}ndcg@10"] <= row[f"{prefix}hr@10"] <= 1.0
         assert row[f"{prefix}recall@20"] >= row[f"{prefix}hr@10"]
+
+
+def test_set_train_fields_and_the_sampler_reach_training_and_the_result(tmp_path: Path) -> None:
+    from recommender.__main__ import parser
+    from recommender.commands import _train_config
+
+    data = str(_ring_file(tmp_path / "ring.txt"))
+    sets = ["--set", "train.adam_beta2=0.98", "--set", "train.min_steps=7", "--lr", "0.01",
+            "--set", "train.max_seconds=450", "--set", "train.progress=false"]  # fmt: skip
+    args = parser().parse_args(["benchmark", "--data", data, "--format", "sequences", *sets])
+    config = _train_config(args)
+    assert (config.adam_beta2, config.min_steps, config.learning_rate) == (0.98, 7, 0.01)
+    assert (config.max_seconds, config.progress) == (450.0, False)
+    out = tmp_path / "result.json"
+    argv = ["benchmark", "--data", data, "--format", "sequences", "--models", "popularity",
+            "--negatives", "3", "--sampler", "distinct", "--json", str(out)]  # fmt: skip
+    assert main(argv) == 0
+    result = json.loads(out.read_text())
+    assert result["sampler"] == "distinct"
+    assert result["models"]["popularity"]["sampled_cases"] == 120
+    with pytest.raises(ValueError, match="TrainConfig has no field colour"):
+        _train_config(parser().parse_args([*argv[:5], "--set", "train.colour=red"]))

@@ -210,7 +210,7 @@ def test_warm_start_keeps_trained_weights_adds_new_items_and_learns_only_new_dat
             warm.sequences(world + new), batch_size=512, generator=torch.Generator(), since=later
         )
     )
-    learned = torch.cat([targets[targets != PAD] for _, targets in batches])
+    learned = torch.cat([targets[targets != PAD] for _, targets, _ in batches])
     assert len(learned) == 160
     assert set(learned.tolist()) == {
         warm.vocab.get("i0"),
