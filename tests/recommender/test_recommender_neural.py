@@ -21,23 +21,12 @@ from recommender.sequences import PAD, Sequences, Vocabulary, encode_histories
 from recommender.slirec import SLiRec, SLiRecConfig
 from recommender.trainer import fit
 from recommender.types import Interaction, TrainConfig
+from tests.recommender.worlds import ring_world
 
 # One thread: tests run beside other processes, and oversubscribed torch threads crawl.
 QUICK = TrainConfig(
     max_epochs=30, patience=30, batch_size=64, learning_rate=5e-3, threads=1, progress=False
 )
-
-
-def _cycle_world(n_items: int = 12, users: int = 150, length: int = 8) -> list[Interaction]:
-    """Every shopper walks a ring of items: after item i always comes item i + 1."""
-    rng = random.Random(0)
-    out = []
-    for u in range(users):
-        start = rng.randrange(n_items)
-        for step in range(length):
-            item = f"i{(start + step) % n_items}"
-            out.append(Interaction(f"u{u}", item, "view", 1000.0 + 60 * step))
-    return out
 
 
 def _timing_world(users: int = 300) -> list[Interaction]:
@@ -98,7 +87,7 @@ def _trained(model: NeuralRecommender, world: list[Interaction]) -> NeuralRecomm
 
 
 def test_sasrec_learns_what_comes_next() -> None:
-    world = _cycle_world()
+    world = ring_world()
     model = _trained(SASRec.create(SASRecConfig(dim=32, dropout=0.1), world), world)
     history = [("i3", 1.0), ("i4", 2.0), ("i5", 3.0)]
     assert model.recommend(history=history, k=1)[0].item_id == "i6"
@@ -126,7 +115,7 @@ def test_slirec_uses_the_time_between_actions() -> None:
 def test_padding_does_not_change_a_shoppers_scores(kind: str) -> None:
     # A short history scored alone (no padding) and beside a long one (left-padded) must score
     # the same: padding is masked everywhere, in attention and in the LSTM.
-    world = _cycle_world()
+    world = ring_world()
     model: NeuralRecommender = (
         SASRec.create(SASRecConfig(dim=16, dropout=0.0), world)
         if kind == "sasrec"
@@ -146,7 +135,7 @@ def test_padding_does_not_change_a_shoppers_scores(kind: str) -> None:
 def test_recommendations_exclude_history_and_exclusions_and_round_trip(
     kind: str, tmp_path: Path
 ) -> None:
-    world = _cycle_world()
+    world = ring_world()
     split = leave_one_out(world)
     brief = TrainConfig(max_epochs=2, threads=1, progress=False)
     built = build(kind, split.train, split.valid, timed=True, train_config=brief)
@@ -163,7 +152,7 @@ def test_recommendations_exclude_history_and_exclusions_and_round_trip(
 
 
 def test_training_is_deterministic_for_a_seed_and_keeps_the_best_epoch() -> None:
-    world = _cycle_world()
+    world = ring_world()
     split = leave_one_out(world)
     config = TrainConfig(max_epochs=4, patience=4, batch_size=64, seed=7, threads=1, progress=False)
     first = SASRec.create(SASRecConfig(dim=16), split.train)
@@ -178,7 +167,7 @@ def test_training_is_deterministic_for_a_seed_and_keeps_the_best_epoch() -> None
 
 
 def test_early_stopping_stops_after_patience_epochs_without_progress() -> None:
-    world = _cycle_world()
+    world = ring_world()
     split = leave_one_out(world)
     model = SASRec.create(SASRecConfig(dim=16), split.train)
     # A learning rate of zero never improves on the starting weights.
@@ -188,7 +177,7 @@ def test_early_stopping_stops_after_patience_epochs_without_progress() -> None:
 
 
 def test_warm_start_keeps_trained_weights_adds_new_items_and_learns_only_new_data() -> None:
-    world = _cycle_world()
+    world = ring_world()
     split = leave_one_out(world)
     model = _trained(SASRec.create(SASRecConfig(dim=32, dropout=0.1), world), world)
     later = 10_000.0
@@ -224,7 +213,7 @@ def test_warm_start_keeps_trained_weights_adds_new_items_and_learns_only_new_dat
 
 
 def test_build_refuses_unknown_kinds_fields_and_mismatched_warm_starts() -> None:
-    world = _cycle_world(users=20)
+    world = ring_world(users=20)
     split = leave_one_out(world)
     with pytest.raises(ValueError, match="unknown model kind"):
         build("nope", split.train, split.valid, timed=True)
@@ -245,7 +234,7 @@ def test_slirec_split_attention_layer_equals_the_concatenated_one() -> None:
 
 
 def test_training_stops_when_its_time_budget_is_spent() -> None:
-    world = _cycle_world()
+    world = ring_world()
     split = leave_one_out(world)
     model = SASRec.create(SASRecConfig(dim=16), split.train)
     config = TrainConfig(max_epochs=50, patience=50, threads=1, progress=False, max_seconds=0.0)

@@ -23,6 +23,7 @@ from recommender.sasrec import (
 from recommender.sequences import Sequences, Vocabulary
 from recommender.trainer import fit
 from recommender.types import Interaction, TrainConfig
+from tests.recommender.worlds import ring_world
 
 QUICK = TrainConfig(
     max_epochs=30, patience=30, batch_size=64, learning_rate=5e-3, threads=1, progress=False
@@ -92,21 +93,9 @@ def test_xavier_init_sets_every_matrix_as_the_papers_port_does() -> None:
     assert float(model.net.items.weight.detach()[0].abs().sum()) == 0.0  # padding stays zero
 
 
-def _ring(n_items: int = 12, users: int = 150, length: int = 8) -> list[Interaction]:
-    rng = random.Random(0)
-    out = []
-    for u in range(users):
-        start = rng.randrange(n_items)
-        out += [
-            Interaction(f"u{u}", f"i{(start + s) % n_items}", "view", float(s))
-            for s in range(length)
-        ]
-    return out
-
-
 @pytest.mark.parametrize("loss", ["sampled", "bce"])
 def test_sasrec_learns_the_ring_with_each_loss(loss: str) -> None:
-    world = _ring()
+    world = ring_world()
     split = leave_one_out(world)
     config = SASRecConfig(dim=32, dropout=0.1, loss=loss, negatives=4, init="xavier")
     model = SASRec.create(config, split.train)

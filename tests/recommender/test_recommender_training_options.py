@@ -12,18 +12,7 @@ from recommender.data import leave_one_out
 from recommender.sasrec import SASRec, SASRecConfig
 from recommender.trainer import fit
 from recommender.types import Interaction, TrainConfig
-
-
-def _ring(users: int = 60, n_items: int = 10, length: int = 6) -> list[Interaction]:
-    rng = random.Random(2)
-    out = []
-    for u in range(users):
-        start = rng.randrange(n_items)
-        out += [
-            Interaction(f"u{u}", f"i{(start + s) % n_items}", "view", float(s))
-            for s in range(length)
-        ]
-    return out
+from tests.recommender.worlds import ring_world
 
 
 def test_loo_holds_out_each_shoppers_second_to_last_interaction() -> None:
@@ -35,7 +24,7 @@ def test_loo_holds_out_each_shoppers_second_to_last_interaction() -> None:
 
 
 def test_without_validation_every_epoch_runs_and_the_last_weights_are_kept() -> None:
-    split = leave_one_out(_ring())
+    split = leave_one_out(ring_world(n_items=10, users=60, length=6, seed=2))
     model = SASRec.create(SASRecConfig(dim=8), split.train)
     config = TrainConfig(max_epochs=4, patience=1, valid_cases=0, threads=1, progress=False)
     result = fit(model, split.train, split.valid, config)
@@ -43,7 +32,7 @@ def test_without_validation_every_epoch_runs_and_the_last_weights_are_kept() -> 
 
 
 def test_early_stopping_waits_for_min_steps() -> None:
-    split = leave_one_out(_ring())
+    split = leave_one_out(ring_world(n_items=10, users=60, length=6, seed=2))
     # A learning rate of 0 never improves on the starting weights: patience 1 stops after one
     # epoch unless min_steps asks for more. 60 shoppers in batches of 16: 4 steps an epoch.
     frozen = TrainConfig(
@@ -56,7 +45,7 @@ def test_early_stopping_waits_for_min_steps() -> None:
 
 
 def test_warmup_starts_the_learning_rate_near_zero() -> None:
-    split = leave_one_out(_ring())
+    split = leave_one_out(ring_world(n_items=10, users=60, length=6, seed=2))
     config = TrainConfig(max_epochs=1, warmup_steps=10**9, threads=1, progress=False)
     model = SASRec.create(SASRecConfig(dim=8, dropout=0.0), split.train)
     before = {k: v.clone() for k, v in model.net.state_dict().items()}
