@@ -126,10 +126,14 @@ def _windows(shop: str, users: list[str]) -> dict[str, list[tuple[str, float]]]:
 
 
 def _settled(shop: str, n_events: int) -> Callable[[], bool]:
+    # Every event in the history is not enough: a task writes its trending counts after its
+    # history rows. A task's message leaves kombu's "unacked" hash only when it has finished
+    # (acks_late), so an empty queue and an empty hash mean no task is still at work.
     return lambda: (
         Interaction.objects.filter(shop__domain=shop).count() == n_events
         and get_redis().xlen(STREAM) == 0
         and get_redis().llen("ingest") == 0
+        and get_redis().hlen("unacked") == 0
     )
 
 
