@@ -18,7 +18,6 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-import redis
 from django.db import transaction
 from django.db.models import Q
 
@@ -51,12 +50,12 @@ class Exclusions:
         return set(self.shared) | self.own.get(user, set())
 
 
-def catalogue_changed(*, shop: str, r: redis.Redis | None = None) -> None:
+def catalogue_changed(*, shop: str) -> None:
     """Call after writing the shop's products: cached shop exclusions are re-read. Bumped now
     (so this transaction's own later reads see it) and again after the commit (so a read between
     the two, of the rows before the commit, is not kept)."""
     key = catalogue_generation_key(shop)
-    client = r or get_redis()
+    client = get_redis()
     client.incr(key)
     transaction.on_commit(lambda: client.incr(key))
 
@@ -92,12 +91,6 @@ def shop_exclusions(*, config: ShopConfig) -> frozenset[str]:
             _cache.clear()
         _cache[key] = (generation, now, excluded)
     return excluded
-
-
-def shop_exclusions_forget() -> None:
-    """Forget this process's cached shop exclusions (tests)."""
-    with _lock:
-        _cache.clear()
 
 
 def shopper_exclusions(
