@@ -68,3 +68,25 @@ def bench_env(var: Path, **extra: str) -> dict[str, str]:
         "COLLECTOR_NEW_VISITORS_PER_ADDRESS": "1000000000",
         **extra,
     }
+
+
+def cpu_seconds(processes: Processes) -> dict[str, float]:
+    """CPU seconds (user + system) used so far by each started process's group (a process and
+    the children it forked: gunicorn's and Celery's workers), by name; the caller's own process
+    as "bench", and the whole machine's busy time as "machine". Read from /proc: Linux only, which is where the benchmarks run."""
+    tick = os.sysconf("SC_CLK_TCK")
+    groups = {p.pid: p.name for p in processes.started}
+    used = dict.fromkeys(groups.values(), 0.0)
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError):
+            # The command name may hold spaces: the fields start after its closing ")".
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            name = groups.get(int(fields[2]))  # the process group
+            if name is not None:
+                used[name] += (int(fields[11]) + int(fields[12])) / tick
+    times = os.times()
+    used["bench"] = times.user + times.system
+    # Every process's, Redis and the kernel's included: user, nice, system, irq, softirq, steal.
+    busy = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    used["machine"] = sum(int(busy[n]) for n in (0, 1, 2, 5, 6, 7)) / tick
+    return used

@@ -34,7 +34,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from bench.common import bench_env, scratch_var, web_start
+from bench.common import bench_env, cpu_seconds, scratch_var, web_start
 from shopapp.demo.tp2 import product_event
 from shopapp.events.keys import STREAM
 from shopapp.processes import CELERY_WORKER_READY, CONSUMER_READY, Processes
@@ -229,8 +229,15 @@ def main() -> None:
             _drain(watcher.r)
             for rate in RATES:
                 for kind in MODELS:
-                    rows[kind].append(_step(shops[kind], rate, f"{kind}-r{rate}", watcher))
+                    before = cpu_seconds(processes)
+                    row = _step(shops[kind], rate, f"{kind}-r{rate}", watcher)
+                    after = cpu_seconds(processes)
+                    # Where the machine's time went in the step (sending, waiting, draining).
+                    row["cpu_s"] = {k: round(after[k] - before[k], 2) for k in after}
+                    rows[kind].append(row)
                 print(_line(rate, [rows[kind][-1] for kind in MODELS]), flush=True)
+                for kind in MODELS:
+                    print(f"{'':>8}   {kind} CPU s: {rows[kind][-1]['cpu_s']}", flush=True)
         finally:
             watcher.close()
     _report(rows, {kind: {k: v for k, v in shops[kind].items() if k != "items"} for kind in MODELS})

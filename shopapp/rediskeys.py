@@ -1,8 +1,8 @@
 """How a Redis key family is declared: its format, the module that writes it, what it is scoped to
 and how long it lives. Each domain declares its own families in its `keys.py`
-(shopapp/events/keys.py, shopapp/recs/keys.py, shopapp/shopify/keys.py), and every key is built
-through them, so redaction (shopapp/privacy/redis_redact.py) can find a person's keys from the
-declarations instead of from formats copied by hand.
+(shopapp/events/keys.py, shopapp/recs/keys.py, shopapp/shopify/keys.py, shopapp/shops/keys.py),
+and every key is built through them, so redaction (shopapp/privacy/redis_redact.py) can find a
+person's keys from the declarations instead of from formats copied by hand.
 
 The rules a declaration is checked against, so a new family cannot quietly escape redaction:
 - a key of a shop starts with `ss:{shop}:` (shop/redact deletes that whole namespace);

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from django.db.models import Count, F, Window
 from django.db.models.functions import RowNumber, TruncMinute
 
+from shopapp.events.identity import is_customer
 from shopapp.events.models import IdentityLink, Interaction
 from shopapp.events.normalise import INTENT
 
@@ -29,10 +30,12 @@ def histories_before(
     if not users:
         return {}
     owner = {user: user for user in users}
-    for visitor, customer in IdentityLink.objects.filter(
-        shop_id=shop_id, customer_id__in=users
-    ).values_list("visitor_id", "customer_id"):
-        owner.setdefault(visitor, customer)
+    customers = [user for user in users if is_customer(user)]
+    if customers:  # only a customer has visitor ids linked to them: a batch of visitors skips it
+        for visitor, customer in IdentityLink.objects.filter(
+            shop_id=shop_id, customer_id__in=customers
+        ).values_list("visitor_id", "customer_id"):
+            owner.setdefault(visitor, customer)
     rows = (
         Interaction.objects.filter(shop_id=shop_id, user_id__in=list(owner), interaction__in=INTENT)
         .annotate(rank=Window(RowNumber(), partition_by=[F("user_id")], order_by=F("ts").desc()))

@@ -25,7 +25,7 @@ from shopapp.events.trending import trending_count
 from shopapp.events.window import window_merge, window_update
 from shopapp.redis import get_redis
 from shopapp.shops.models import Shop
-from shopapp.shops.selectors import shop_config_get
+from shopapp.shops.selectors import shop_config_cached
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +58,7 @@ def interactions_ingest(*, shop: str, records: Sequence[InteractionRecord]) -> l
     Idempotent, so a redelivered batch changes nothing: window members and history rows are both
     keyed by event id. Returns the shoppers whose window changed (their recommendations are stale).
     """
-    config = shop_config_get(domain=shop)
+    config = shop_config_cached(domain=shop)
     if config is None or not config.active or not config.tracking_enabled:
         return []
     by_user: dict[str, list[InteractionRecord]] = defaultdict(list)

@@ -21,9 +21,10 @@ from shopapp.events.stream import GROUP, visitor_digest
 from shopapp.recs import keys as recs_keys
 from shopapp.rediskeys import KeyFamily, Scope, declared, shop_pattern
 from shopapp.shopify import keys as shopify_keys
+from shopapp.shops import keys as shops_keys
 
 # Every domain's key module, so `declared()` lists every family (a test checks none is missing).
-KEY_MODULES = (events_keys, recs_keys, shopify_keys)
+KEY_MODULES = (events_keys, recs_keys, shopify_keys, shops_keys)
 
 
 def shopper_keys_delete(

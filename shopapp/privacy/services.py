@@ -39,7 +39,7 @@ from shopapp.recs.store import recs_read
 from shopapp.recs.sync import recommendation_unpublish
 from shopapp.redis import get_redis
 from shopapp.shops.models import Shop, WebhookDelivery
-from shopapp.shops.selectors import shop_cache_clear
+from shopapp.shops.selectors import shop_changed
 from shopapp.shops.services import NotInstalled
 
 log = logging.getLogger(__name__)
@@ -202,7 +202,7 @@ def shop_redact(*, shop_domain: str) -> dict[str, int]:
         if shop is not None:
             counts["rows"] = shop.delete()[0]  # cascades to every table that refers to the shop
         counts["webhooks"] = WebhookDelivery.objects.filter(shop_domain=shop_domain).delete()[0]
-    shop_cache_clear()
+    shop_changed(domain=shop_domain)  # before the keys go: its counter is one of them
     counts["redis_keys"] = shop_keys_delete(r=get_redis(), shop=shop_domain)
     return counts
 

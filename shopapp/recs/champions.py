@@ -18,7 +18,7 @@ from recommender.registry import VersionInfo
 from shopapp.recs.models import ModelDecision
 from shopapp.recs.training import RETRAINED
 from shopapp.shops.models import Shop, ShopSettings
-from shopapp.shops.selectors import shop_cache_clear
+from shopapp.shops.selectors import shop_changed
 
 
 class UnknownModel(ValueError):
@@ -104,7 +104,7 @@ def serving_kind_pin(*, shop: str, kind: str) -> None:
         if has_champion is None:
             raise UnknownModel(f"this shop has no {kind} model yet")
     ShopSettings.objects.filter(shop__domain=shop).update(pinned_kind=kind)
-    shop_cache_clear()  # this process at once; every other within its 5 s cache
+    shop_changed(domain=shop)
 
 
 def shop_models_delete(*, shop: str) -> int:

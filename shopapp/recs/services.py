@@ -42,7 +42,7 @@ from shopapp.recs.store import (
 from shopapp.redis import get_redis
 from shopapp.shopify.ids import resource_id
 from shopapp.shops.models import Shop
-from shopapp.shops.selectors import ShopConfig, shop_config_get
+from shopapp.shops.selectors import ShopConfig, shop_config_cached, shop_config_get
 
 
 def recommendations_refresh(*, shop: str, user_ids: Sequence[str]) -> dict[str, StoredRecs]:
@@ -57,7 +57,7 @@ def recommendations_refresh(*, shop: str, user_ids: Sequence[str]) -> dict[str, 
 def recommendations_compute(*, shop: str, user_ids: Sequence[str]) -> dict[str, StoredRecs]:
     """The lists `recommendations_refresh` would store for these shoppers now, without storing
     them (the operator's `manage.py recommendations_for` shows them)."""
-    config = shop_config_get(domain=shop)
+    config = shop_config_cached(domain=shop)
     predictor = _serving_predictor(config)
     if config is None or predictor is None or not user_ids:
         return {}

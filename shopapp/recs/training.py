@@ -38,7 +38,7 @@ from shopapp.recs.decisions import Candidate, Decision
 from shopapp.recs.models import ModelDecision
 from shopapp.recs.training_status import training_status_set
 from shopapp.shops.models import Shop, ShopSettings
-from shopapp.shops.selectors import shop_cache_clear
+from shopapp.shops.selectors import shop_changed
 
 log = logging.getLogger(__name__)
 
@@ -270,4 +270,4 @@ def _record(shop: Shop, decision: Decision, *, at: datetime) -> None:
     ShopSettings.objects.update_or_create(
         shop=shop, defaults={"serving_kind": decision.serving_kind}
     )
-    shop_cache_clear()  # this process at once; every other within its 5 s cache
+    shop_changed(domain=shop.domain)

@@ -1,4 +1,5 @@
-"""Reads of shops. The collector's hot path reads through a short per-process cache."""
+"""Reads of shops. The hot paths (the collector, the ingest and refresh tasks) read a shop's
+configuration through a per-process cache that every write of it invalidates (shop_changed)."""
 
 from __future__ import annotations
 
@@ -7,11 +8,18 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from django.db import transaction
+from redis.exceptions import RedisError
+
+from shopapp.redis import get_redis
+from shopapp.shops.keys import config_generation_key
 from shopapp.shops.models import Shop, ShopCredential, ShopSettings, WebhookDelivery
 
-# How stale a cached shop may be on the collector's hot path: a settings change or an uninstall
-# reaches every web process within this many seconds.
+# How long a tracking key's shop is cached: a rotated key still works this much longer elsewhere.
 CACHE_TTL_S = 5.0
+# A belt to the generation's braces: a cached configuration is re-read at least this often,
+# whatever the counter says (a flushed Redis restarts it at a number an entry may carry).
+CONFIG_MAX_AGE_S = 60.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,38 +81,68 @@ def shop_config_get(*, domain: str) -> ShopConfig | None:
     return _config(Shop.objects.filter(domain=domain).select_related("settings").first())
 
 
-def shop_config_by_tracking_key(*, key: str) -> ShopConfig | None:
-    return _config(Shop.objects.filter(tracking_key=key).select_related("settings").first())
-
-
-_cache: dict[tuple[str, str], tuple[float, ShopConfig | None]] = {}
+_configs: dict[str, tuple[int, float, ShopConfig | None]] = {}  # domain: generation, at, config
+_domains: dict[str, tuple[float, str | None]] = {}  # tracking key: at, domain
 _cache_lock = threading.Lock()
+_MAX_ENTRIES = 10_000  # bounded: a flood of made-up tracking keys cannot grow it for ever
 
 
 def shop_config_cached(*, domain: str | None = None, key: str | None = None) -> ShopConfig | None:
-    """shop_config_get / shop_config_by_tracking_key through a CACHE_TTL_S per-process cache."""
-    cache_key = ("domain", domain) if domain is not None else ("key", key or "")
+    """shop_config_get (or the shop of a tracking key) through a per-process cache, valid while
+    the shop's configuration generation stands (one Redis GET): a write through the services
+    reaches every process at its next read. A tracking key's shop is cached CACHE_TTL_S."""
+    if domain is None:
+        domain = _domain_of(key or "")
+        if domain is None:
+            return None
+    try:
+        generation = int(get_redis().get(config_generation_key(domain)) or 0)  # before the row
+    except RedisError:
+        # No counter to trust: read the row (the caller answers for Redis itself, e.g. 503).
+        return shop_config_get(domain=domain)
     now = time.monotonic()
     with _cache_lock:
-        hit = _cache.get(cache_key)
+        hit = _configs.get(domain)
+    if hit is not None and hit[0] == generation and now - hit[1] < CONFIG_MAX_AGE_S:
+        return hit[2]
+    config = shop_config_get(domain=domain)
+    with _cache_lock:
+        if len(_configs) >= _MAX_ENTRIES:
+            _configs.clear()
+        _configs[domain] = (generation, now, config)
+    return config
+
+
+def _domain_of(key: str) -> str | None:
+    now = time.monotonic()
+    with _cache_lock:
+        hit = _domains.get(key)
     if hit is not None and now - hit[0] < CACHE_TTL_S:
         return hit[1]
-    config = (
-        shop_config_get(domain=domain)
-        if domain is not None
-        else shop_config_by_tracking_key(key=key or "")
-    )
+    domain = Shop.objects.filter(tracking_key=key).values_list("domain", flat=True).first()
     with _cache_lock:
-        if len(_cache) > 10_000:  # bounded: a flood of made-up keys cannot grow it for ever
-            _cache.clear()
-        _cache[cache_key] = (now, config)
-    return config
+        if len(_domains) >= _MAX_ENTRIES:
+            _domains.clear()
+        _domains[key] = (now, domain)
+    return domain
+
+
+def shop_changed(*, domain: str) -> None:
+    """Call after writing the shop's row or settings: every process re-reads its cached
+    configuration. Bumped now (so this transaction's own later reads see it) and again after
+    the commit (so a read between the two, of the rows before the commit, is not kept)."""
+    key = config_generation_key(domain)
+    client = get_redis()
+    client.incr(key)
+    transaction.on_commit(lambda: client.incr(key))
+    shop_cache_clear()  # this process's tracking keys too: a rotated key stops at once here
 
 
 def shop_cache_clear() -> None:
     """Forget cached shops in this process (tests; an operator's shell after a manual change)."""
     with _cache_lock:
-        _cache.clear()
+        _configs.clear()
+        _domains.clear()
 
 
 def _config(shop: Shop | None) -> ShopConfig | None:

@@ -15,7 +15,7 @@ from shopapp.shopify.auth import OfflineToken, TokenFailure, offline_token_refre
 from shopapp.shopify.graphql import AdminClient, ShopifyError, user_errors
 from shopapp.shops.crypto import token_decrypt, token_encrypt, token_reencrypt
 from shopapp.shops.models import Shop, ShopCredential, ShopSettings, WebhookDelivery
-from shopapp.shops.selectors import shop_cache_clear
+from shopapp.shops.selectors import shop_changed
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +32,7 @@ def shop_install(*, domain: str, token: OfflineToken | None = None) -> Shop:
         ShopSettings.objects.get_or_create(shop=shop)
         if token is not None:
             credential_store(shop=shop, token=token)
-    shop_cache_clear()
+    shop_changed(domain=domain)
     return shop
 
 
@@ -75,7 +75,7 @@ def shop_uninstall(*, domain: str) -> bool:
         if shop.uninstalled_at is None:
             shop.uninstalled_at = datetime.now(UTC)
             shop.save(update_fields=["uninstalled_at"])
-    shop_cache_clear()
+    shop_changed(domain=domain)
     return True
 
 
@@ -221,5 +221,5 @@ def shop_settings_update(*, shop: Shop, data: Mapping[str, object]) -> ShopSetti
     for field, value in data.items():
         setattr(shop_settings, field, value)
     shop_settings.save(update_fields=list(data))
-    shop_cache_clear()  # this process at once; every other within its CACHE_TTL_S cache
+    shop_changed(domain=shop.domain)
     return shop_settings
