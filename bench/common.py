@@ -73,7 +73,8 @@ def bench_env(var: Path, **extra: str) -> dict[str, str]:
 def cpu_seconds(processes: Processes) -> dict[str, float]:
     """CPU seconds (user + system) used so far by each started process's group (a process and
     the children it forked: gunicorn's and Celery's workers), by name; the caller's own process
-    as "bench", and the whole machine's busy time as "machine". Read from /proc: Linux only, which is where the benchmarks run."""
+    as "bench", and the whole machine's busy time as "machine". Read from /proc: Linux only,
+    which is where the benchmarks run."""
     tick = os.sysconf("SC_CLK_TCK")
     groups = {p.pid: p.name for p in processes.started}
     used = dict.fromkeys(groups.values(), 0.0)
