@@ -85,20 +85,25 @@ def _neural(
     since: float | None,
     on_epoch: Callable[[Any], None] | None,
 ) -> Built:
+    import torch
+
     from recommender.neural import NeuralRecommender
     from recommender.trainer import fit
     from recommender.types import TrainConfig
 
     model: NeuralRecommender
+    config = train_config or TrainConfig()
+    # The seed decides the initial weights too, not only the training after them: one seed,
+    # one model.
+    torch.manual_seed(config.seed)
     if init is not None:
         if not isinstance(init, NeuralRecommender) or init.kind != kind:
             raise ValueError(f"cannot warm-start {kind} from a {init.kind} model")
         model = init.warm_start(train)
     else:
         spec = kind_get(kind)
-        config = config_with(spec.default_config(timed=timed), overrides)
-        model = spec.model_class().create(config, train)  # type: ignore[attr-defined]
-    config = train_config or TrainConfig()
+        model_config = config_with(spec.default_config(timed=timed), overrides)
+        model = spec.model_class().create(model_config, train)  # type: ignore[attr-defined]
     result = fit(model, train, valid, config, since=since, on_epoch=on_epoch)
     params = {
         **_params(kind, model.config),
