@@ -149,10 +149,11 @@ class SASRec(NeuralRecommender):
         Shoppers of similar length share a batch, only as wide as its longest row.
         """
         lengths = data.starts.diff().clamp(max=self.config.max_len + 1)
-        users = torch.arange(data.users)
+        # A shopper with one item has nothing to predict (a one-view session, say).
+        learns = lengths > 1
         if since is not None:
-            last = data.starts[1:] - 1
-            users = users[(data.ts[last] >= since) & (lengths > 1)]
+            learns &= data.ts[data.starts[1:] - 1] >= since
+        users = torch.arange(data.users)[learns]
         n_items = len(self.vocab)
         touched = touched_keys(data, n_items) if self.config.loss == "bce" else None
         for chosen in batches_by_length(lengths[users], batch_size, generator):

@@ -242,3 +242,21 @@ def test_training_stops_when_its_time_budget_is_spent() -> None:
     model = SASRec.create(SASRecConfig(dim=16), split.train)
     config = TrainConfig(max_epochs=50, patience=50, threads=1, progress=False, max_seconds=0.0)
     assert len(fit(model, split.train, split.valid, config).epochs) == 1
+
+
+@pytest.mark.parametrize("kind", ["sasrec", "slirec"])
+def test_shoppers_with_a_single_item_are_not_learned_from(kind: str) -> None:
+    # Session logs hold many one-view sessions; leave-one-out leaves a three-view session one
+    # item to train on. A batch of only such shoppers has nothing to predict.
+    world = ring_world(users=60)
+    single = [Interaction(f"s{u}", f"i{u % 12}", "view", 5000.0) for u in range(400)]
+    split = leave_one_out(world)
+    train = split.train + single
+    config = TrainConfig(max_epochs=2, batch_size=16, threads=1, progress=False)
+    model = build(kind, train, split.valid, train_config=config, timed=True).model
+    assert isinstance(model, NeuralRecommender)
+    data = Sequences.build(train, model.vocab)
+    generator = torch.Generator().manual_seed(0)
+    batches = list(model.batches(data, batch_size=16, generator=generator, since=None))
+    assert batches
+    assert all(batch[0].shape[1] > 0 for batch in batches)
