@@ -278,8 +278,8 @@ def test_no_body_makes_the_collector_or_the_worker_fail(shop: str, tracking_key:
 
     check()
     # Both answers were really exercised.
-    assert seen[200] >= 10, seen
-    assert seen[400] >= 10, seen
+    assert seen[200] >= 10, (seen, refusals)
+    assert seen[400] >= 10, (seen, refusals)
     missing = _met(
         refusals,
         "nested deeper",
