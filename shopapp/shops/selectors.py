@@ -3,6 +3,7 @@ configuration through a per-process cache that every write of it invalidates (sh
 
 from __future__ import annotations
 
+import secrets
 import threading
 import time
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from shopapp.shops.models import Shop, ShopCredential, ShopSettings, WebhookDeli
 # How long a tracking key's shop is cached: a rotated key still works this much longer elsewhere.
 CACHE_TTL_S = 5.0
 # A belt to the generation's braces: a cached configuration is re-read at least this often,
-# whatever the counter says (a flushed Redis restarts it at a number an entry may carry).
+# whatever the generation says.
 CONFIG_MAX_AGE_S = 60.0
 
 
@@ -81,7 +82,7 @@ def shop_config_get(*, domain: str) -> ShopConfig | None:
     return _config(Shop.objects.filter(domain=domain).select_related("settings").first())
 
 
-_configs: dict[str, tuple[int, float, ShopConfig | None]] = {}  # domain: generation, at, config
+_configs: dict[str, tuple[str, float, ShopConfig | None]] = {}  # domain: generation, at, config
 _domains: dict[str, tuple[float, str | None]] = {}  # tracking key: at, domain
 _cache_lock = threading.Lock()
 _MAX_ENTRIES = 10_000  # bounded: a flood of made-up tracking keys cannot grow it for ever
@@ -96,7 +97,7 @@ def shop_config_cached(*, domain: str | None = None, key: str | None = None) -> 
         if domain is None:
             return None
     try:
-        generation = int(get_redis().get(config_generation_key(domain)) or 0)  # before the row
+        generation = _generation(domain)  # before the row
     except RedisError:
         # No counter to trust: read the row (the caller answers for Redis itself, e.g. 503).
         return shop_config_get(domain=domain)
@@ -127,14 +128,32 @@ def _domain_of(key: str) -> str | None:
     return domain
 
 
+def _generation(domain: str) -> str:
+    """The shop's configuration generation: a random token each write replaces. Random, not a
+    counter, so that a Redis that lost its data (flushed, failed over) never brings back a value
+    that a process's cached entry carries; a shop with none yet gets one."""
+    client = get_redis()
+    key = config_generation_key(domain)
+    value = client.get(key)
+    if value is None:
+        token = _token()
+        value = token if client.set(key, token, nx=True) else client.get(key) or token
+    return str(value)
+
+
+def _token() -> str:
+    return secrets.token_hex(8)
+
+
 def shop_changed(*, domain: str) -> None:
     """Call after writing the shop's row or settings: every process re-reads its cached
-    configuration. Bumped now (so this transaction's own later reads see it) and again after
-    the commit (so a read between the two, of the rows before the commit, is not kept)."""
+    configuration. A new generation now (so this transaction's own later reads see it) and
+    again after the commit (so a read between the two, of the rows before the commit, is not
+    kept)."""
     key = config_generation_key(domain)
     client = get_redis()
-    client.incr(key)
-    transaction.on_commit(lambda: client.incr(key))
+    client.set(key, _token())
+    transaction.on_commit(lambda: client.set(key, _token()))
     shop_cache_clear()  # this process's tracking keys too: a rotated key stops at once here
 
 

@@ -31,28 +31,41 @@ def test_a_cached_configuration_costs_no_query_until_the_shop_changes(
     assert not gone.active
 
 
-def test_a_write_in_another_process_reaches_this_one_through_the_counter(shop: str) -> None:
+def test_a_write_in_another_process_reaches_this_one_through_the_generation(shop: str) -> None:
     before = shop_config_cached(domain=shop)
     assert before is not None
-    # Another process's write: the row changes, and its shop_changed bumps the shop's counter
-    # (this process's own cache is not cleared).
+    # Another process's write: the row changes, and its shop_changed replaces the shop's
+    # generation (this process's own cache is not cleared).
     ShopSettings.objects.filter(shop__domain=shop).update(recommendation_count=3)
     assert shop_config_cached(domain=shop) is before  # nothing says it changed yet
-    get_redis().incr(config_generation_key(shop))
+    get_redis().set(config_generation_key(shop), "another process's write")
     after = shop_config_cached(domain=shop)
     assert after is not None
     assert after.recommendation_count == 3
 
 
-def test_a_service_write_bumps_the_counter_now_and_after_the_commit(
+def test_a_redis_that_lost_its_data_does_not_revive_a_cached_configuration(shop: str) -> None:
+    before = shop_config_cached(domain=shop)
+    assert before is not None
+    ShopSettings.objects.filter(shop__domain=shop).update(recommendation_count=4)
+    get_redis().delete(config_generation_key(shop))  # a flush, a failover to an empty replica
+    after = shop_config_cached(domain=shop)
+    assert after is not None
+    assert after.recommendation_count == 4
+
+
+def test_a_service_write_replaces_the_generation_now_and_after_the_commit(
     shop: str, django_capture_on_commit_callbacks: Any
 ) -> None:
     key = config_generation_key(shop)
-    start = int(get_redis().get(key) or 0)
+    shop_config_cached(domain=shop)
+    seen = [get_redis().get(key)]
     with django_capture_on_commit_callbacks(execute=True):
         shop_settings_update(shop=Shop.objects.get(domain=shop), data={"recommendation_count": 5})
-        assert int(get_redis().get(key) or 0) == start + 1  # now: this transaction's reads
-    assert int(get_redis().get(key) or 0) == start + 2  # and after the commit
+        seen.append(get_redis().get(key))  # now: this transaction's reads
+    seen.append(get_redis().get(key))  # and after the commit
+    assert None not in seen
+    assert len(set(seen)) == 3
 
 
 def test_with_redis_unreachable_the_row_is_read(shop: str) -> None:
