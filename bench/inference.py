@@ -92,7 +92,7 @@ def main() -> dict[str, Any]:
     histories = _histories(rng, CALLS)
     batch_histories = _histories(rng, 4 * BATCH)
     rows: dict[str, dict[str, float]] = {}
-    for kind in ("popularity", "covisit", "als", "sasrec", "slirec"):
+    for kind in ("popularity", "covisit", "als", "stan", "sasrec", "slirec"):
         model = build(kind, train, [], timed=True, train_config=one_epoch).model
         if isinstance(model, NeuralRecommender):
             assert len(model.vocab) - 1 >= ITEMS, "the model must span the whole catalogue"

@@ -58,6 +58,12 @@ KINDS: Mapping[str, Kind] = {
             window_field="window_s",
         ),
         Kind("als", "recommender.als:ALS", "recommender.als:ALSConfig"),
+        Kind(
+            "stan",
+            "recommender.stan:STAN",
+            "recommender.stan:STANConfig",
+            window_field="session_gap_s",
+        ),
         Kind("sasrec", "recommender.sasrec:SASRec", "recommender.sasrec:SASRecConfig", neural=True),
         Kind(
             "slirec",

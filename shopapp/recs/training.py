@@ -4,10 +4,11 @@ serves it.
 A retraining fits every kind the shop's data supports on the 30 days before its holdout day (the
 last day), registers each as @challenger among the shop's models (`slipstream-s<id>-<kind>`,
 decisions/0009), promotes it over its kind's @champion only when it is not worse on that day, and
-then serves the kind whose champion ranks the holdout best. A neural kind may serve only with
-NEURAL_MIN_CASES holdout cases behind it; below that co-visitation serves (its lists topped up by
-trending, then popular), else popularity. The merchant may pin a kind instead. The decision and
-every candidate's figures are kept (`ModelDecision`) and shown on the Models page.
+then serves the kind whose champion ranks the holdout best. A learned kind (neural, or the
+session neighbourhood) may serve only with NEURAL_MIN_CASES holdout cases behind it; below that
+co-visitation serves (its lists topped up by trending, then popular), else popularity. The
+merchant may pin a kind instead. The decision and every candidate's figures are kept
+(`ModelDecision`) and shown on the Models page.
 
 Neural kinds warm-start from their champion (its weights and vocabulary carry over; a few epochs
 learn the newest day) unless the champion is older than FULL_RETRAIN_EVERY: a full retraining
@@ -48,11 +49,13 @@ HOLDOUT = timedelta(days=1)
 MAX_ROWS_PER_SHOP = 1_000_000
 K = 10
 # Every kind a shop is retrained with, simplest first (a tie goes to the simpler). ALS does not
-# lead on any of our benchmarks (docs/benchmarks.md), so it is not fitted.
-RETRAINED: tuple[str, ...] = ("popularity", "covisit", "sasrec", "slirec")
+# lead on any of our benchmarks (docs/benchmarks.md), so it is not fitted; STAN, the session
+# neighbourhood, leads on the session logs.
+RETRAINED: tuple[str, ...] = ("popularity", "covisit", "stan", "sasrec", "slirec")
 assert set(RETRAINED) <= set(KINDS)
-# Below this many holdout cases a neural kind's lead is noise (and it is not fitted at all).
+# Below this many holdout cases a learned kind's lead is noise (and it is not fitted at all).
 NEURAL_MIN_CASES = 100
+LEARNED: frozenset[str] = frozenset({*NEURAL, "stan"})
 FALLBACK: tuple[str, ...] = ("covisit", "popularity")
 FULL_RETRAIN_EVERY = timedelta(days=7)
 # Each neural kind's share of a shop's retraining, so one shop's retraining has a bound.
@@ -62,6 +65,12 @@ OVERRIDES: dict[str, dict[str, float]] = {"popularity": {"half_life_days": 3.0}}
 FULL_TRAINING = TrainConfig(max_epochs=30, patience=3, threads=1, progress=False)
 # A few epochs at a higher rate: new products start from random embeddings (docs/benchmarks.md).
 WARM_TRAINING = TrainConfig(max_epochs=4, patience=4, learning_rate=3e-3, threads=1, progress=False)
+
+
+def kinds_supported(*, cases: int) -> list[str]:
+    """The kinds a retraining fits by default: a learned kind only when it could be allowed to
+    serve, with NEURAL_MIN_CASES holdout cases."""
+    return [k for k in RETRAINED if k not in LEARNED or cases >= NEURAL_MIN_CASES]
 
 
 def shop_history(*, shop: Shop, until: datetime) -> list[Seen]:
@@ -99,13 +108,8 @@ def shop_models_retrain(
     if not train:
         return None
     cases = holdout_cases(seen, holdout_from=holdout_from.timestamp(), kinds=frozenset(INTENT))
-    # Asked for by name (the operator's --kind), a kind is fitted whatever the cases; by default a
-    # neural kind only when it could be allowed to serve.
-    wanted = (
-        list(kinds)
-        if kinds
-        else [k for k in RETRAINED if k not in NEURAL or len(cases) >= NEURAL_MIN_CASES]
-    )
+    # Asked for by name (the operator's --kind), a kind is fitted whatever the cases.
+    wanted = list(kinds) if kinds else kinds_supported(cases=len(cases))
     candidates = []
     for n, kind in enumerate(wanted):
         training_status_set(

@@ -21,7 +21,7 @@ def _predictor() -> Predictor:
 
 
 def test_the_kinds_registry_maps_each_kind_to_the_class_that_saves_it() -> None:
-    assert set(KINDS) == {"popularity", "covisit", "als", "sasrec", "slirec"}
+    assert set(KINDS) == {"popularity", "covisit", "als", "stan", "sasrec", "slirec"}
     assert NEURAL == ("sasrec", "slirec")
     for kind in KINDS:
         assert kind_get(kind).model_class().kind == kind

@@ -13,7 +13,12 @@ from shopapp.events.models import Interaction
 from shopapp.recs import scheduling, training
 from shopapp.recs.champions import champion_set, serving_kind_pin, serving_model_get
 from shopapp.recs.models import ModelDecision
-from shopapp.recs.training import NEURAL_MIN_CASES, shop_models_retrain
+from shopapp.recs.training import (
+    NEURAL_MIN_CASES,
+    RETRAINED,
+    kinds_supported,
+    shop_models_retrain,
+)
 from shopapp.shops.models import Shop, ShopSettings
 from shopapp.shops.services import shop_install
 
@@ -87,6 +92,12 @@ def test_the_first_retrain_registers_the_shops_own_champions_and_records_why(
     assert stored.serving_kind == "covisit"
     assert [c["kind"] for c in stored.candidates] == ["popularity", "covisit"]
     assert ShopSettings.objects.get(shop__domain=shop).serving_kind == "covisit"
+
+
+def test_learned_kinds_are_fitted_only_with_the_cases_to_judge_them() -> None:
+    assert kinds_supported(cases=NEURAL_MIN_CASES - 1) == ["popularity", "covisit"]
+    assert kinds_supported(cases=NEURAL_MIN_CASES) == list(RETRAINED)
+    assert {"stan", "sasrec", "slirec"} <= set(RETRAINED)
 
 
 def test_a_worse_challenger_is_not_promoted(shop: str, mlflow_uri: str, settings) -> None:
