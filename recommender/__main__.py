@@ -157,9 +157,10 @@ def parser() -> argparse.ArgumentParser:
     bench.add_argument(
         "--refit",
         action="store_true",
-        help="neural models: after early stopping, train a fresh model on everything but the "
-        "test targets (validation targets included) for the chosen number of epochs and "
-        "evaluate that one (the eSASRec benchmark's leave-one-out); train_s counts both",
+        help="evaluate models trained on everything but the test targets (validation "
+        "targets included): neural models are trained afresh for the number of epochs early "
+        "stopping chose (the eSASRec benchmark's leave-one-out; train_s counts both), the "
+        "others are fitted on it directly",
     )
     fit = sub.add_parser("train", help="train one model, log it to MLflow, register it")
     _common(fit)

@@ -194,7 +194,12 @@ def benchmark(args: argparse.Namespace) -> dict[str, Any]:
     for kind in args.models.split(","):
         if kind not in KINDS:
             raise SystemExit(f"unknown model {kind!r}; known: {', '.join(KINDS)}")
-        built, train_s = _build(kind, split, args)
+        if args.refit and kind not in NEURAL:
+            # Nothing to select on the validation targets: fit on them from the start.
+            everything = Split(train=split.train + split.held, cases=split.cases, valid=[])
+            built, train_s = _build(kind, everything, args)
+        else:
+            built, train_s = _build(kind, split, args)
         selection = built.result  # early stopping's epochs, also when a refit replaces it
         refit: dict[str, Any] = {}
         if args.refit and kind in NEURAL:

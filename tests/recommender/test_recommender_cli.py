@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import random
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -137,3 +138,29 @@ def test_set_train_fields_and_the_sampler_reach_training_and_the_result(tmp_path
     assert result["models"]["popularity"]["sampled_cases"] == 120
     with pytest.raises(ValueError, match="TrainConfig has no field colour"):
         _train_config(parser().parse_args([*argv[:5], "--set", "train.colour=red"]))
+
+
+def test_refit_fits_every_kind_on_the_validation_targets_too(tmp_path: Path, monkeypatch) -> None:
+    from recommender import commands
+
+    fed: list[tuple[str, int]] = []  # (kind, interactions it was fitted on), each build in turn
+    real_build = commands.build
+
+    def recording_build(kind: str, train: list, valid: list, **kwargs: Any) -> Any:
+        fed.append((kind, len(train)))
+        return real_build(kind, train, valid, **kwargs)
+
+    monkeypatch.setattr(commands, "build", recording_build)
+    data = str(_ring_file(tmp_path / "ring.txt"))
+    runs = {}
+    for refit in ([], ["--refit"]):
+        fed.clear()
+        argv = ["benchmark", "--data", data, "--format", "sequences", "--models", "covisit,sasrec",
+                *refit, *QUICK]  # fmt: skip
+        assert main(argv) == 0
+        runs[bool(refit)] = list(fed)
+    # 120 shoppers of 7 items: the last is the test target, the one before it validates.
+    assert runs[False] == [("covisit", 120 * 5), ("sasrec", 120 * 5)]
+    # Refit: co-visitation fitted once on the validation targets too; SASRec selects its epochs
+    # without them, then trains afresh with them.
+    assert runs[True] == [("covisit", 120 * 6), ("sasrec", 120 * 5), ("sasrec", 120 * 6)]
