@@ -236,13 +236,7 @@ class ALS:
         picked: list[Scored] = []
         if k and vector.any():
             picked = self._nearest(vector, k, {self.row[i] for i in taken if i in self.row})
-        if len(picked) < k:
-            taken |= {s.item_id for s in picked}
-            picked += [
-                Scored(item_id=s.item_id, score=_BELOW_COSINE)
-                for s in self.popular.recommend(history=(), k=k - len(picked), exclude=taken)
-            ]
-        return picked
+        return self.popular.top_up(picked, k=k, exclude=taken, score=_BELOW_COSINE)
 
     def neighbours(self, item_id: str, k: int) -> list[Scored]:
         """The `k` items most similar to `item_id` by cosine (approximate from `lsh_min_items`

@@ -109,14 +109,8 @@ class CoVisitation:
         excluded = set(exclude)
         recent = [item for item, _ in sorted(history, key=lambda h: h[1])][-self.config.lookback :]
         picked = covisit_neighbours(self.table, recent, k=k, exclude=excluded)
-        if len(picked) < k:
-            taken = excluded | {s.item_id for s in picked} | set(recent)
-            # Below every co-visitation score (all are > 0): popularity only fills the tail.
-            picked += [
-                Scored(item_id=s.item_id, score=0.0)
-                for s in self.popular.recommend(history=(), k=k - len(picked), exclude=taken)
-            ]
-        return picked
+        # Every co-visitation score is > 0: the top-up's 0 ranks below them.
+        return self.popular.top_up(picked, k=k, exclude=excluded | set(recent))
 
     def score(self, *, history: Sequence[tuple[str, float]], items: Sequence[str]) -> list[float]:
         """Each item's co-visitation score with the recent history; popularity breaks the rest
@@ -126,11 +120,7 @@ class CoVisitation:
         for rank, item in enumerate(reversed(recent)):
             for n in self.table.get(item, ()):
                 merged[n.item_id] = merged.get(n.item_id, 0.0) + n.score / (rank + 1)
-        popular = self.popular.score(history=(), items=items)
-        top = max(popular, default=0.0) or 1.0
-        return [
-            merged.get(item, 0.0) + 1e-6 * p / top for item, p in zip(items, popular, strict=True)
-        ]
+        return self.popular.break_ties(merged, items)
 
     def save(self, path: Path) -> None:
         path.mkdir(parents=True, exist_ok=True)

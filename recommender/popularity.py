@@ -113,6 +113,29 @@ class Popularity:
         scores = self._scores()
         return [scores.get(item, 0.0) for item in items]
 
+    def top_up(
+        self, picked: list[Scored], *, k: int, exclude: Collection[str], score: float = 0.0
+    ) -> list[Scored]:
+        """``picked`` filled to ``k`` with the most popular items neither in it nor in
+        ``exclude``, each scored ``score``: below every score of the model that picked them, so
+        popularity only fills the tail of its list."""
+        if len(picked) >= k:
+            return picked
+        taken = {*exclude, *(s.item_id for s in picked)}
+        return picked + [
+            Scored(item_id=s.item_id, score=score)
+            for s in self.recommend(history=(), k=k - len(picked), exclude=taken)
+        ]
+
+    def break_ties(self, scores: Mapping[str, float], items: Sequence[str]) -> list[float]:
+        """Each item's score in ``scores`` (0 when absent) plus its popularity, scaled to at most
+        1e-6: popularity orders only the items the model scores alike."""
+        popular = self.score(history=(), items=items)
+        top = max(popular, default=0.0) or 1.0
+        return [
+            scores.get(item, 0.0) + 1e-6 * p / top for item, p in zip(items, popular, strict=True)
+        ]
+
     def _scores(self) -> dict[str, float]:
         cached: dict[str, float] | None = self.__dict__.get("_score_map")
         if cached is None:

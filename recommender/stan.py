@@ -157,23 +157,12 @@ class STAN:
             k, ((-s, item) for item, s in scores.items() if item not in unwanted and s > 0)
         )
         picked = [Scored(item_id=item, score=-s) for s, item in best]
-        if len(picked) < k:
-            taken = unwanted | {s.item_id for s in picked}
-            # Below every neighbourhood score (all are > 0): popularity only fills the tail.
-            picked += [
-                Scored(item_id=s.item_id, score=0.0)
-                for s in self.popular.recommend(history=(), k=k - len(picked), exclude=taken)
-            ]
-        return picked
+        # Every neighbourhood score kept is > 0: the top-up's 0 ranks below them.
+        return self.popular.top_up(picked, k=k, exclude=unwanted)
 
     def score(self, *, history: Sequence[tuple[str, float]], items: Sequence[str]) -> list[float]:
         """Each item's neighbourhood score; popularity breaks the rest (scaled below any)."""
-        scores = self._scores(history)
-        popular = self.popular.score(history=(), items=items)
-        top = max(popular, default=0.0) or 1.0
-        return [
-            scores.get(item, 0.0) + 1e-6 * p / top for item, p in zip(items, popular, strict=True)
-        ]
+        return self.popular.break_ties(self._scores(history), items)
 
     def save(self, path: Path) -> None:
         path.mkdir(parents=True, exist_ok=True)
