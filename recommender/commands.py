@@ -174,6 +174,11 @@ def _warm(
     }
 
 
+def _with_validation_targets(split: Split) -> Split:
+    """``split`` training on everything but the test targets (what --refit evaluates)."""
+    return Split(train=split.train + split.held, cases=split.cases, valid=split.valid)
+
+
 def _refit(
     kind: str, split: Split, args: argparse.Namespace, selected: Built
 ) -> tuple[Built, dict[str, Any]]:
@@ -181,9 +186,8 @@ def _refit(
     for the epochs that early stopping on them chose, no validation: what the eSASRec
     benchmark's leave-one-out learns. ``train_s`` then counts both trainings."""
     epochs = max(selected.result.best_epoch, 1)
-    everything = Split(train=split.train + split.held, cases=split.cases, valid=split.valid)
     config = _train_config(args, max_epochs=epochs, valid_cases=0)
-    built, seconds = _build(kind, everything, args, train_config=config)
+    built, seconds = _build(kind, _with_validation_targets(split), args, train_config=config)
     return built, {"refit_epochs": epochs, "refit_s": round(seconds, 2)}
 
 
@@ -196,8 +200,7 @@ def benchmark(args: argparse.Namespace) -> dict[str, Any]:
             raise SystemExit(f"unknown model {kind!r}; known: {', '.join(KINDS)}")
         if args.refit and kind not in NEURAL:
             # Nothing to select on the validation targets: fit on them from the start.
-            everything = Split(train=split.train + split.held, cases=split.cases, valid=[])
-            built, train_s = _build(kind, everything, args)
+            built, train_s = _build(kind, _with_validation_targets(split), args)
         else:
             built, train_s = _build(kind, split, args)
         selection = built.result  # early stopping's epochs, also when a refit replaces it

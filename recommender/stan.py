@@ -46,6 +46,7 @@ class STANConfig:
     session_gap_s: float = 1800.0  # a longer pause starts a new session; inf for data without time
     max_len: int = 50  # the latest items of a session (the current one, and each stored one)
     max_sessions: int = 50_000  # the newest stored sessions (a bound on a loaded model)
+    # The kinds a session is made of (their weights count only in the popularity fill).
     weights: dict[str, float] = field(
         default_factory=lambda: {"view": 1.0, "cart": 1.0, "purchase": 1.0}
     )
@@ -89,17 +90,16 @@ class STAN:
     ends: list[float] = field(repr=False)  # each stored session's end time, oldest first
     items: list[list[str]] = field(repr=False)  # each stored session's items in order
     popular: Popularity = field(repr=False)
-    # item → the stored sessions holding it, newest first (built from the above)
-    index: dict[str, list[int]] = field(repr=False, default_factory=dict)
+    # item → the newest `sample` stored sessions holding it, newest first (derived from `items`)
+    index: dict[str, list[int]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        if not self.index:
-            index: dict[str, list[int]] = defaultdict(list)
-            for n in range(len(self.items) - 1, -1, -1):
-                for item in dict.fromkeys(self.items[n]):
-                    if len(index[item]) < self.config.sample:
-                        index[item].append(n)
-            object.__setattr__(self, "index", dict(index))
+        index: dict[str, list[int]] = defaultdict(list)
+        for n in range(len(self.items) - 1, -1, -1):
+            for item in dict.fromkeys(self.items[n]):
+                if len(index[item]) < self.config.sample:
+                    index[item].append(n)
+        object.__setattr__(self, "index", dict(index))
 
     @classmethod
     def fit(cls, interactions: Iterable[Interaction], config: STANConfig) -> STAN:
@@ -131,7 +131,7 @@ class STAN:
             stored = self.items[n]
             overlap = sum(weight.get(item, 0.0) for item in set(stored))
             days = max(0.0, now - self.ends[n]) / _DAY_S
-            fade = 1.0 if math.isinf(c.time_decay_days) else math.exp(-days / c.time_decay_days)
+            fade = math.exp(-days / c.time_decay_days)  # 1 when time_decay_days is inf
             similar.append((overlap / (size * math.sqrt(len(stored))) * fade, n))
         scores: dict[str, float] = defaultdict(float)
         for similarity, n in heapq.nlargest(c.neighbours, similar):

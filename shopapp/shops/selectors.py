@@ -99,7 +99,7 @@ def shop_config_cached(*, domain: str | None = None, key: str | None = None) -> 
     try:
         generation = _generation(domain)  # before the row
     except RedisError:
-        # No counter to trust: read the row (the caller answers for Redis itself, e.g. 503).
+        # No generation to trust: read the row (the caller answers for Redis itself, e.g. 503).
         return shop_config_get(domain=domain)
     now = time.monotonic()
     with _cache_lock:
@@ -135,10 +135,12 @@ def _generation(domain: str) -> str:
     client = get_redis()
     key = config_generation_key(domain)
     value = client.get(key)
-    if value is None:
-        token = _token()
-        value = token if client.set(key, token, nx=True) else client.get(key) or token
-    return str(value)
+    if value is not None:
+        return str(value)
+    token = _token()
+    if client.set(key, token, nx=True):
+        return token
+    return str(client.get(key) or token)  # another process set one first
 
 
 def _token() -> str:
