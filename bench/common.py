@@ -91,3 +91,17 @@ def cpu_seconds(processes: Processes) -> dict[str, float]:
     busy = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
     used["machine"] = sum(int(busy[n]) for n in (0, 1, 2, 5, 6, 7)) / tick
     return used
+
+
+def cpu_model() -> str:
+    """The CPU's model name and the widest vector unit torch uses on it: latency figures of
+    small matrix products differ by 2x between the CPUs this project's machines draw."""
+    import torch
+
+    name = "unknown CPU"
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                name = line.partition(":")[2].strip()
+                break
+    return f"{name}, {os.cpu_count()} cores, torch {torch.backends.cpu.get_cpu_capability()}"

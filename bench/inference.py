@@ -22,6 +22,7 @@ from typing import Any
 
 import torch
 
+from bench.common import cpu_model
 from recommender.build import build
 from recommender.neural import NeuralRecommender
 from recommender.predictor import Recommender
@@ -92,6 +93,7 @@ def main() -> dict[str, Any]:
     histories = _histories(rng, CALLS)
     batch_histories = _histories(rng, 4 * BATCH)
     rows: dict[str, dict[str, float]] = {}
+    print(cpu_model(), flush=True)
     for kind in ("popularity", "covisit", "als", "stan", "sasrec", "slirec"):
         model = build(kind, train, [], timed=True, train_config=one_epoch).model
         if isinstance(model, NeuralRecommender):
@@ -106,6 +108,7 @@ def main() -> dict[str, Any]:
         "history": HISTORY,
         "k": K,
         "threads": 1,
+        "cpu": cpu_model(),
         "baseline": "popularity",
         "target_p50_ms": 5.0,
         "models": rows,

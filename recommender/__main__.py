@@ -24,6 +24,7 @@ from pathlib import Path
 from recommender.commands import benchmark, print_table, train
 from recommender.data import FORMATS
 from recommender.kinds import KINDS
+from recommender.types import WARM_START
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -145,13 +146,13 @@ def parser() -> argparse.ArgumentParser:
     bench.add_argument(
         "--warm-epochs",
         type=int,
-        default=4,
+        default=WARM_START.max_epochs,
         help="epochs of the warm start on the last --warm-days (default: %(default)s)",
     )
     bench.add_argument(
         "--warm-lr",
         type=float,
-        default=3e-3,
+        default=WARM_START.learning_rate,
         help="Adam's learning rate of the warm start (default: %(default)s)",
     )
     bench.add_argument(

@@ -19,7 +19,7 @@ from recommender.evaluate import Metrics, evaluate, metrics_row
 from recommender.kinds import KINDS, NEURAL
 from recommender.pipeline import train_and_register
 from recommender.predictor import Recommender
-from recommender.types import Interaction
+from recommender.types import WARM_START, Interaction
 
 _DAY = 86_400.0
 
@@ -160,6 +160,7 @@ def _warm(
             max_epochs=args.warm_epochs,
             patience=args.warm_epochs,
             learning_rate=args.warm_lr,
+            valid_cases=WARM_START.valid_cases,
         ),
         init=base.model,
         since=cutoff,

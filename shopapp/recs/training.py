@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
@@ -31,8 +31,8 @@ from recommender.evaluate import Case, holdout_cases
 from recommender.kinds import KINDS, NEURAL
 from recommender.pipeline import train_and_register
 from recommender.predictor import Recommender
+from recommender.types import WARM_START, TrainConfig
 from recommender.types import Interaction as Seen
-from recommender.types import TrainConfig
 from shopapp.events.models import Interaction
 from shopapp.events.normalise import INTENT
 from shopapp.recs.decisions import Candidate, Decision
@@ -63,8 +63,8 @@ NEURAL_BUDGET_S = 600.0
 # Recent sales count most: a product's popularity halves every 3 days.
 OVERRIDES: dict[str, dict[str, float]] = {"popularity": {"half_life_days": 3.0}}
 FULL_TRAINING = TrainConfig(max_epochs=30, patience=3, threads=1, progress=False)
-# A few epochs at a higher rate: new products start from random embeddings (docs/benchmarks.md).
-WARM_TRAINING = TrainConfig(max_epochs=4, patience=4, learning_rate=3e-3, threads=1, progress=False)
+# recommender.types.WARM_START: judged once, by the champion gate below, not every epoch.
+WARM_TRAINING = replace(WARM_START, threads=1, progress=False)
 
 
 def kinds_supported(*, cases: int) -> list[str]:

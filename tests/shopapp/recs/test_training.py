@@ -231,6 +231,8 @@ def test_sasrec_warm_starts_from_its_champion_until_a_full_retraining_is_due(
     versions = registry.model_versions(kind="sasrec", tracking_uri=mlflow_uri, namespace=ns)
     assert [v.params["warm_start"] for v in versions] == ["True", "False"]
     assert versions[0].params["train.max_epochs"] == "4"
+    # Judged once by the champion gate, not validated every epoch; the full training selects.
+    assert [v.params["train.valid_cases"] for v in versions] == ["0", "5000"]
     served = registry.load(kind="sasrec", alias="champion", tracking_uri=mlflow_uri, namespace=ns)
     assert served.model.recommend(history=[("2", 1.0)], k=2)
 
