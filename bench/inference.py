@@ -93,7 +93,8 @@ def main() -> dict[str, Any]:
     histories = _histories(rng, CALLS)
     batch_histories = _histories(rng, 4 * BATCH)
     rows: dict[str, dict[str, float]] = {}
-    print(cpu_model(), flush=True)
+    cpu = cpu_model()
+    print(cpu, flush=True)
     for kind in ("popularity", "covisit", "als", "stan", "sasrec", "slirec"):
         model = build(kind, train, [], timed=True, train_config=one_epoch).model
         if isinstance(model, NeuralRecommender):
@@ -108,7 +109,7 @@ def main() -> dict[str, Any]:
         "history": HISTORY,
         "k": K,
         "threads": 1,
-        "cpu": cpu_model(),
+        "cpu": cpu,
         "baseline": "popularity",
         "target_p50_ms": 5.0,
         "models": rows,

@@ -158,7 +158,6 @@ def _warm(
         train_config=_train_config(
             args,
             max_epochs=args.warm_epochs,
-            patience=args.warm_epochs,
             learning_rate=args.warm_lr,
             valid_cases=WARM_START.valid_cases,
         ),

@@ -52,7 +52,7 @@ class TrainConfig:
 # retraining's champion gate on the shop's holdout day, the benchmark on its test cases.
 # Validating every epoch cost SLi-Rec about 80% of its update (re-ranking 5,000 cases 5 times);
 # docs/benchmarks.md has the figures.
-WARM_START = TrainConfig(max_epochs=4, patience=4, learning_rate=3e-3, valid_cases=0)
+WARM_START = TrainConfig(max_epochs=4, learning_rate=3e-3, valid_cases=0)
 
 
 @dataclass(frozen=True, slots=True)

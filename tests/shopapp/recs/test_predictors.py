@@ -142,7 +142,7 @@ def test_a_tampered_new_version_is_refused_and_the_old_one_keeps_serving(
     assert again is old
     assert _top("s1") == ["a", "b"]
     # Refused once, logged once: the refused version is not fetched again at every check.
-    # Only our loggers: a live server left by a browser test may log into caplog from its thread.
+    # Only our loggers: another thread (a live server) may log into caplog too.
     ours = [
         r for r in caplog.records if r.name.startswith(("recommender.registry", "shopapp.recs"))
     ]
