@@ -10,7 +10,12 @@ compared with the stored sessions of other shoppers that share an item with it:
   (what shoppers did yesterday says more than what they did last month);
 - the ``neighbours`` most similar sessions vote for their items, each vote faded by its distance
   in that session from the shared item nearest its end, ``exp(-distance / neighbour_decay)``,
-  items after the shared one counting ``after_weight`` times those before it.
+  items after the shared one counting ``after_weight`` times those before it;
+- each vote is also faded by how far back in the current session the latest item it shares with
+  that stored session is, ``exp(-steps back / match_decay)``, and raised for rare items by
+  ``1 + idf_weight * log(stored sessions / stored sessions holding it)`` (both from VSTAN,
+  Ludewig et al. 2021: a neighbour found through the product just viewed says more than one
+  found through the first, and a bestseller in every neighbour says little about this shopper).
 
 The model is the stored sessions themselves: fitting indexes the newest ``max_sessions``, so its
 size grows with the shop's data up to that bound. Popularity fills a list it cannot fill.
@@ -37,12 +42,14 @@ _DAY_S = 86_400.0
 
 @dataclass(frozen=True)
 class STANConfig:
-    neighbours: int = 100  # stored sessions that vote
+    neighbours: int = 500  # stored sessions that vote
     sample: int = 1000  # the most recent sessions sharing an item that are compared at all
     position_decay: float = 1.0  # steps back in the current session
     time_decay_days: float = 30.0  # inf: no fading (data without real time)
     neighbour_decay: float = 2.0  # steps away from the shared item in a stored session
-    after_weight: float = 2.0  # an item after the shared one against one before it
+    after_weight: float = 1.5  # an item after the shared one against one before it
+    match_decay: float = 1.0  # steps back in the current session of a neighbour's match; inf: off
+    idf_weight: float = 2.0  # how much a rare item's vote is raised; 0: not at all
     session_gap_s: float = 1800.0  # a longer pause starts a new session; inf for data without time
     max_len: int = 50  # the latest items of a session (the current one, and each stored one)
     max_sessions: int = 50_000  # the newest stored sessions (a bound on a loaded model)
@@ -92,14 +99,21 @@ class STAN:
     popular: Popularity = field(repr=False)
     # item → the newest `sample` stored sessions holding it, newest first (derived from `items`)
     index: dict[str, list[int]] = field(init=False, repr=False, compare=False)
+    # item → its vote's factor, 1 + idf_weight * log(sessions / sessions holding it) (derived)
+    rarity: dict[str, float] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         index: dict[str, list[int]] = defaultdict(list)
+        holding: dict[str, int] = defaultdict(int)
         for n in range(len(self.items) - 1, -1, -1):
             for item in dict.fromkeys(self.items[n]):
+                holding[item] += 1
                 if len(index[item]) < self.config.sample:
                     index[item].append(n)
         object.__setattr__(self, "index", dict(index))
+        total, weight = len(self.items), self.config.idf_weight
+        rarity = {item: 1.0 + weight * math.log(total / n) for item, n in holding.items()}
+        object.__setattr__(self, "rarity", rarity)
 
     @classmethod
     def fit(cls, interactions: Iterable[Interaction], config: STANConfig) -> STAN:
@@ -119,8 +133,10 @@ class STAN:
             return {}
         now = current[-1][1]
         weight: dict[str, float] = {}
+        match: dict[str, float] = {}  # item → the fade of a neighbour whose latest match it is
         for steps_back, (item, _) in enumerate(reversed(current)):  # the latest counts
             weight.setdefault(item, math.exp(-steps_back / c.position_decay))
+            match.setdefault(item, math.exp(-steps_back / c.match_decay))
         # The most recent sessions sharing any item with the current one.
         candidates = heapq.nlargest(
             c.sample, {n for item in weight for n in self.index.get(item, ())}
@@ -138,12 +154,14 @@ class STAN:
             stored = self.items[n]
             # The shared item nearest the stored session's end anchors the distances.
             anchor = max(p for p, item in enumerate(stored) if item in weight)
+            # Faded by the latest of the current session's items that this neighbour shares.
+            strength = similarity * max(match[item] for item in stored if item in match)
             for p, item in enumerate(stored):
                 if p == anchor:
                     continue
                 distance = abs(p - anchor)
-                vote = math.exp(-(distance - 1) / c.neighbour_decay)
-                scores[item] += similarity * vote * (c.after_weight if p > anchor else 1.0)
+                vote = math.exp(-(distance - 1) / c.neighbour_decay) * self.rarity[item]
+                scores[item] += strength * vote * (c.after_weight if p > anchor else 1.0)
         return scores
 
     def recommend(

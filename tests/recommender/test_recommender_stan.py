@@ -67,6 +67,27 @@ def test_an_item_after_the_shared_one_counts_more_than_one_before_it() -> None:
     assert _ids(model, [("a", DAY)], k=2) == ["after", "before"]
 
 
+def test_neighbours_found_through_the_latest_action_vote_louder() -> None:
+    # Five sessions share the session's first product, four its latest; every product of the
+    # session weighs the same in the similarity, so only the match's fade separates them.
+    walks = _sessions(*[(0.0, ["a", "b"])] * 5, *[(0.0, ["c", "d"])] * 4)
+    history = [("a", DAY), ("c", DAY + 60)]
+    flat = STAN.fit(walks, STANConfig(position_decay=float("inf"), match_decay=float("inf")))
+    assert _ids(flat, history, k=1) == ["b"]  # more of them
+    faded = STAN.fit(walks, STANConfig(position_decay=float("inf"), match_decay=1.0))
+    assert _ids(faded, history, k=1) == ["d"]  # found through the latest
+
+
+def test_a_rare_products_vote_is_raised_above_a_bestsellers() -> None:
+    walks = _sessions(
+        *[(0.0, ["a", "bestseller"])] * 3,
+        *[(0.0, ["a", "rare"])] * 2,
+        *[(0.0, ["x", "bestseller"])] * 10,
+    )
+    assert _ids(STAN.fit(walks, STANConfig(idf_weight=0.0)), [("a", DAY)], k=1) == ["bestseller"]
+    assert _ids(STAN.fit(walks, STANConfig(idf_weight=2.0)), [("a", DAY)], k=1) == ["rare"]
+
+
 def test_only_the_latest_session_of_a_history_is_compared() -> None:
     config = STANConfig(session_gap_s=1800.0)
     history = [("a", 0.0), ("b", 60.0), ("c", 60.0 + 3600.0), ("d", 120.0 + 3600.0)]

@@ -23,7 +23,7 @@ from recommender.evaluate import evaluate
 from recommender.synthetic import generate_store
 from shopapp.recs.training import FULL_TRAINING, OVERRIDES
 
-RECORDED_NDCG = {"popularity": 0.0401, "covisit": 0.1176, "stan": 0.1098, "sasrec": 0.1221}
+RECORDED_NDCG = {"popularity": 0.0401, "covisit": 0.1176, "stan": 0.1126, "sasrec": 0.1221}
 TOLERANCE = 0.012
 
 
