@@ -111,6 +111,13 @@ def _common(parser: argparse.ArgumentParser) -> None:
         help="random seed of neural training (default: %(default)s)",
     )
     parser.add_argument(
+        "--users",
+        type=int,
+        metavar="N",
+        help="keep a random sample of N users (sessions) of --data, drawn with --seed, as a "
+        "small shop's history (the --test day of temporal stays whole; default: all)",
+    )
+    parser.add_argument(
         "--threads",
         type=int,
         help="torch threads for training and evaluation (default: torch's own); "

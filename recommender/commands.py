@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from recommender.build import Built, build, config_with
-from recommender.data import Split, leave_one_out, load, temporal
+from recommender.data import Split, leave_one_out, load, sample_users, temporal
 from recommender.evaluate import Metrics, evaluate, metrics_row
 from recommender.kinds import KINDS, NEURAL
 from recommender.pipeline import train_and_register
@@ -84,6 +84,10 @@ def _overrides(args: argparse.Namespace) -> dict[str, dict[str, str]]:
 
 def _split(args: argparse.Namespace) -> tuple[list[Interaction], Split]:
     data = load(Path(args.data), args.format)
+    if args.users is not None:
+        if args.users < 1:
+            raise SystemExit(f"--users wants a positive number, got {args.users}")
+        data = sample_users(data, args.users, seed=args.seed)
     if args.protocol == "temporal":
         if not args.test:
             raise SystemExit("--protocol temporal needs --test")

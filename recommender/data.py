@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import json
+import random
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -122,6 +123,16 @@ def sequences(interactions: Iterable[Interaction]) -> dict[str, list[Interaction
     for events in by_user.values():
         events.sort(key=lambda e: e.ts)
     return dict(by_user)
+
+
+def sample_users(interactions: Sequence[Interaction], n: int, *, seed: int) -> list[Interaction]:
+    """Every interaction of ``n`` users drawn at random (seeded), in their original order: a
+    small shop's history cut from a large file."""
+    users = sorted({i.user_id for i in interactions})
+    if n < 1:
+        raise ValueError(f"a sample needs at least one user, got {n}")
+    kept = set(random.Random(seed).sample(users, min(n, len(users))))
+    return [i for i in interactions if i.user_id in kept]
 
 
 Case = tuple[list[tuple[str, float]], str]

@@ -50,6 +50,31 @@ def test_benchmark_prints_a_table_and_writes_every_figure(tmp_path: Path, capsys
     assert "sasrec" in capsys.readouterr().out
 
 
+def test_benchmark_on_a_sample_of_users_sees_only_theirs(tmp_path: Path) -> None:
+    # User u viewed 2 + u % 6 items: a sample's size shows which users it drew.
+    lines = [
+        " ".join([f"u{u}"] + [f"i{(u + s) % 15}" for s in range(2 + u % 6)]) for u in range(120)
+    ]
+    data = tmp_path / "users.txt"
+    data.write_text("\n".join(lines) + "\n")
+    common = ["benchmark", "--data", str(data), "--format", "sequences", "--quiet"]
+    runs = []
+    for seed in ("0", "0", "1"):
+        out = tmp_path / f"seed{seed}.json"
+        assert main([*common, "--users", "30", "--seed", seed, "--json", str(out)]) == 0
+        runs.append(json.loads(out.read_text()))
+    assert [r["users_or_sessions"] for r in runs] == [30, 30, 30]
+    assert all(0 < r["models"]["covisit"]["cases"] <= 30 for r in runs)  # one each, at most
+    # The seed draws the sample: the same seed, the same users and figures.
+    figures = [{k: r["models"][k]["ndcg@10"] for k in r["models"]} for r in runs]
+    assert (runs[0]["interactions"], figures[0]) == (runs[1]["interactions"], figures[1])
+    assert runs[0]["interactions"] != runs[2]["interactions"]
+    assert main([*common, "--users", "500", "--json", str(tmp_path / "all.json")]) == 0
+    assert json.loads((tmp_path / "all.json").read_text())["users_or_sessions"] == 120
+    with pytest.raises(SystemExit, match="--users wants a positive number"):
+        main([*common, "--users", "0"])
+
+
 def test_benchmark_refuses_unknown_models_and_bad_settings(tmp_path: Path) -> None:
     data = str(_ring_file(tmp_path / "ring.txt"))
     with pytest.raises(SystemExit, match="unknown model 'gru'"):
