@@ -62,7 +62,9 @@ FULL_RETRAIN_EVERY = timedelta(days=7)
 NEURAL_BUDGET_S = 600.0
 # Recent sales count most: a product's popularity halves every 3 days.
 OVERRIDES: dict[str, dict[str, float]] = {"popularity": {"half_life_days": 3.0}}
-FULL_TRAINING = TrainConfig(max_epochs=30, patience=3, threads=1, progress=False)
+# The library's recipe (early stopping after TrainConfig.min_steps), bounded by the budget above
+# rather than by epochs: a small shop's epoch is a few steps, and 30 epochs left it untrained.
+FULL_TRAINING = TrainConfig(threads=1, progress=False)
 # recommender.types.WARM_START: judged once, by the champion gate below, not every epoch.
 WARM_TRAINING = replace(WARM_START, threads=1, progress=False)
 

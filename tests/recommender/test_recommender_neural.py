@@ -174,7 +174,9 @@ def test_early_stopping_stops_after_patience_epochs_without_progress() -> None:
     split = leave_one_out(world)
     model = SASRec.create(SASRecConfig(dim=16), split.train)
     # A learning rate of zero never improves on the starting weights.
-    config = TrainConfig(max_epochs=50, patience=2, learning_rate=0.0, threads=1, progress=False)
+    config = TrainConfig(
+        max_epochs=50, patience=2, min_steps=0, learning_rate=0.0, threads=1, progress=False
+    )
     result = fit(model, split.train, split.valid, config)
     assert (len(result.epochs), result.best_epoch) == (2, 0)
 

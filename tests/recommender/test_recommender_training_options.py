@@ -36,7 +36,13 @@ def test_early_stopping_waits_for_min_steps() -> None:
     # A learning rate of 0 never improves on the starting weights: patience 1 stops after one
     # epoch unless min_steps asks for more. 60 shoppers in batches of 16: 4 steps an epoch.
     frozen = TrainConfig(
-        max_epochs=50, patience=1, learning_rate=0.0, batch_size=16, threads=1, progress=False
+        max_epochs=50,
+        patience=1,
+        min_steps=0,
+        learning_rate=0.0,
+        batch_size=16,
+        threads=1,
+        progress=False,
     )
     model = SASRec.create(SASRecConfig(dim=8), split.train)
     assert len(fit(model, split.train, split.valid, frozen).epochs) == 1
