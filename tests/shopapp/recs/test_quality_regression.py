@@ -4,8 +4,9 @@ store, must keep their recorded NDCG@10 (leave-one-out, full ranking).
 Each kind is built exactly as a shop's retraining builds it (recs/training.py: the same
 training settings and overrides; SASRec is the neural kind a shop with enough data is served).
 The store is the demo's generator with 1,000 shoppers (15,382 interactions, 975 cases); SASRec
-trains its 1,000 steps at least (8 an epoch), so the whole test takes about a minute. A change that costs a kind more than TOLERANCE of NDCG@10 fails
-here; a change that gains should record its new figure (and say so in its commit).
+trains its 1,000 steps at least (8 an epoch), so the whole test takes about a minute. A change
+that costs a kind more than TOLERANCE of NDCG@10 fails here; a change that gains should record
+its new figure (and say so in its commit).
 
 Recorded with the CPU wheel of torch 2.13 on this project's 2-core machine; the same seed gives
 the same model (weights initialised under it). The tolerance, 0.012 (about 10% of SASRec's
