@@ -128,9 +128,9 @@ def sequences(interactions: Iterable[Interaction]) -> dict[str, list[Interaction
 def sample_users(interactions: Sequence[Interaction], n: int, *, seed: int) -> list[Interaction]:
     """Every interaction of ``n`` users drawn at random (seeded), in their original order: a
     small shop's history cut from a large file."""
-    users = sorted({i.user_id for i in interactions})
     if n < 1:
         raise ValueError(f"a sample needs at least one user, got {n}")
+    users = sorted({i.user_id for i in interactions})
     kept = set(random.Random(seed).sample(users, min(n, len(users))))
     return [i for i in interactions if i.user_id in kept]
 
